@@ -1,0 +1,81 @@
+// examples/mnist_models.hpp — the four MNIST networks of the tutorial, as types.
+//
+// Requires: ctnet. Guarantees: every shape and parameter count below is checked at compile time; the
+// comments give each block's output shape (summary<Net>() prints the full table).
+#pragma once
+
+#include <ctnet/ctnet.hpp>
+
+namespace mnist {
+
+using namespace ctnet;
+
+// Step 1 — the skeleton: plain 3x3 conv + ReLU blocks, exactly two max-pools, a fully-connected head.
+// No batch-norm, no dropout: it learns fast and over-fits (train accuracy runs ahead of test accuracy).
+template <int C>
+using PlainBlock = Seq<Conv2d<C, 3, NoBias>, ReLU>;
+using Step1Skeleton = Sequential<Input<1, 28, 28>,
+                                 PlainBlock<16>, PlainBlock<16>,  // 16x24x24
+                                 MaxPool2d<2>,                    // 16x12x12
+                                 PlainBlock<32>, PlainBlock<32>,  // 32x8x8
+                                 MaxPool2d<2>,                    // 32x4x4
+                                 PlainBlock<32>,                  // 32x2x2
+                                 Flatten, Linear<32>, ReLU,       // 32
+                                 Linear<10>, LogSoftmax>;         // 10
+static_assert(has_output_shape<Step1Skeleton, Shape<10>>());
+static_assert(Step1Skeleton::parameter_count == 29'946);
+
+// Step 2 — the same skeleton with BatchNorm after every conv and dropout after every layer but the last.
+template <int C>
+using NormBlock = Seq<Conv2d<C, 3, NoBias>, BatchNorm2d, ReLU, Dropout<0.1f>>;
+using Step2BnDropout = Sequential<Input<1, 28, 28>,
+                                  NormBlock<16>, NormBlock<16>,                 // 16x24x24
+                                  MaxPool2d<2>,                                 // 16x12x12
+                                  NormBlock<32>, NormBlock<32>,                 // 32x8x8
+                                  MaxPool2d<2>,                                 // 32x4x4
+                                  NormBlock<32>,                                // 32x2x2
+                                  Flatten, Linear<32>, BatchNorm1d, ReLU, Dropout<0.1f>,  // 32
+                                  Linear<10>, LogSoftmax>;                      // 10
+static_assert(has_output_shape<Step2BnDropout, Shape<10>>());
+static_assert(Step2BnDropout::parameter_count == 30'266);
+
+// Step 3 — the flagship: global average pooling instead of the big head, dropout 0.05, < 8,000 parameters.
+template <int C, class... Options>
+using ConvBlock = Seq<Conv2d<C, 3, NoBias, Options...>, BatchNorm2d, ReLU, Dropout<0.05f>>;
+using Step3Gap = Sequential<Input<1, 28, 28>,
+                            ConvBlock<8>, ConvBlock<16>,                // 16x24x24
+                            Conv2d<8, 1, NoBias>, MaxPool2d<2>,         // 8x12x12
+                            ConvBlock<16>, ConvBlock<16>, ConvBlock<16>,  // 16x6x6
+                            GlobalAvgPool, Conv2d<10, 1, NoBias>,       // 10x1x1
+                            Flatten, LogSoftmax>;                       // 10
+static_assert(has_output_shape<Step3Gap, Shape<10>>());
+static_assert(Step3Gap::parameter_count < 8000);
+static_assert(within_parameter_budget<Step3Gap, 7999>());
+
+// Session 3 — conv1, conv2, pool1, further convs, pool2, dropout, a conv after the second pool,
+// global average pooling and a final linear layer.
+template <int C, class... Options>
+using BnBlock = Seq<Conv2d<C, 3, NoBias, Options...>, BatchNorm2d, ReLU>;
+using Session3 = Sequential<Input<1, 28, 28>,
+                            BnBlock<8>, BnBlock<16>,       // conv1, conv2: 16x24x24
+                            MaxPool2d<2>,                  // pool1: 16x12x12
+                            BnBlock<16>, BnBlock<16>,      // 16x8x8
+                            MaxPool2d<2>,                  // pool2: 16x4x4
+                            Dropout<0.1f>,
+                            BnBlock<16, Padding<1>>,       // the conv after the pool: 16x4x4
+                            GlobalAvgPool, Flatten,        // 16
+                            Linear<10>, LogSoftmax>;       // 10
+static_assert(has_output_shape<Session3, Shape<10>>());
+static_assert(Session3::parameter_count < 10'000);
+
+// The reference "S4-GAP" network of ../shared/bench (9,752 parameters), for benchmarks against PyTorch.
+using Reference = Sequential<Input<1, 28, 28>,
+                             ConvBlock<8>, ConvBlock<16>,                   // 16x24x24
+                             Conv2d<8, 1, NoBias>, MaxPool2d<2>,            // 8x12x12
+                             ConvBlock<16>, ConvBlock<16>, ConvBlock<16>,   // 16x6x6
+                             ConvBlock<16, Padding<1>>,                     // 16x6x6
+                             GlobalAvgPool, Conv2d<10, 1, NoBias>, Flatten, LogSoftmax>;
+static_assert(Reference::parameter_count == 9752);
+static_assert(Reference::macs == 1'214'656);
+
+}  // namespace mnist

@@ -1,0 +1,18 @@
+// Prints the summary table of each tutorial network: shapes, parameters, MACs and receptive fields,
+// all computed from the types (no forward pass).
+#include <iostream>
+
+#include "mnist_models.hpp"
+
+int main() {
+  std::cout << "Step 1: skeleton (two max-pools, fully-connected head)\n";
+  ctnet::summary<mnist::Step1Skeleton>(std::cout);
+  std::cout << "\nStep 2: batch-norm and dropout\n";
+  ctnet::summary<mnist::Step2BnDropout>(std::cout);
+  std::cout << "\nStep 3: global average pooling (the flagship)\n";
+  ctnet::summary<mnist::Step3Gap>(std::cout);
+  std::cout << "\nSession 3: conv, pool, dropout, conv after the pool, GAP, linear head\n";
+  ctnet::summary<mnist::Session3>(std::cout);
+  std::cout << "\nReference S4-GAP (../shared/bench)\n";
+  ctnet::summary<mnist::Reference>(std::cout);
+}

@@ -1,0 +1,77 @@
+// ctnet/backend/cpu/pool.hpp — max, average and global average pooling on the CPU.
+//
+// Requires: NCHW tensors, windows inside the input (no padding). Guarantees: forward runs the shared
+// per-output kernel bodies; backward works one (sample, channel) plane per task, so overlapping windows
+// never race; max-pool backward routes each gradient to the first maximum of its window, as forward chose.
+#pragma once
+
+#include <algorithm>
+
+#include "../common/elementwise.hpp"
+#include "elementwise.hpp"
+
+namespace ctnet::cpu {
+
+struct PoolOps {
+  template <int InH, int InW, int OutH, int OutW, int K, int S, class T>
+  static void maxpool_forward(const T* x, T* y, long planes) {
+    for_each_index(planes * OutH * OutW, [=](long o) { kernels::maxpool_forward(o, x, y, InH, InW, OutH, OutW, K, S); });
+  }
+
+  template <int InH, int InW, int OutH, int OutW, int K, int S, class T>
+  static void maxpool_backward(const T* x, const T* gy, T* gx, long planes) {
+#pragma omp parallel for schedule(static)
+    for (long p = 0; p < planes; ++p) {
+      const T* xp = x + p * InH * InW;
+      const T* gyp = gy + p * OutH * OutW;
+      T* gxp = gx + p * InH * InW;
+      std::fill(gxp, gxp + InH * InW, T(0));
+      for (int oy = 0; oy < OutH; ++oy)
+        for (int ox = 0; ox < OutW; ++ox) {
+          int best = (oy * S) * InW + ox * S;
+          for (int ky = 0; ky < K; ++ky)
+            for (int kx = 0; kx < K; ++kx) {
+              const int at = (oy * S + ky) * InW + ox * S + kx;
+              if (xp[at] > xp[best]) best = at;
+            }
+          gxp[best] += gyp[oy * OutW + ox];
+        }
+    }
+  }
+
+  template <int InH, int InW, int OutH, int OutW, int K, int S, class T>
+  static void avgpool_forward(const T* x, T* y, long planes) {
+    for_each_index(planes * OutH * OutW, [=](long o) { kernels::avgpool_forward(o, x, y, InH, InW, OutH, OutW, K, S); });
+  }
+
+  template <int InH, int InW, int OutH, int OutW, int K, int S, class T>
+  static void avgpool_backward(const T* gy, T* gx, long planes) {
+    const T scale = T(1) / T(K * K);
+#pragma omp parallel for schedule(static)
+    for (long p = 0; p < planes; ++p) {
+      const T* gyp = gy + p * OutH * OutW;
+      T* gxp = gx + p * InH * InW;
+      std::fill(gxp, gxp + InH * InW, T(0));
+      for (int oy = 0; oy < OutH; ++oy)
+        for (int ox = 0; ox < OutW; ++ox)
+          for (int ky = 0; ky < K; ++ky)
+            for (int kx = 0; kx < K; ++kx) gxp[(oy * S + ky) * InW + ox * S + kx] += gyp[oy * OutW + ox] * scale;
+    }
+  }
+
+  template <int Spatial, class T>
+  static void global_avgpool_forward(const T* x, T* y, long planes) {
+    for_each_index(planes, [=](long p) {
+      T sum = T(0);
+      for (int i = 0; i < Spatial; ++i) sum += x[p * Spatial + i];
+      y[p] = sum / T(Spatial);
+    });
+  }
+
+  template <int Spatial, class T>
+  static void global_avgpool_backward(const T* gy, T* gx, long planes) {
+    for_each_index(planes * Spatial, [=](long i) { gx[i] = gy[i / Spatial] / T(Spatial); });
+  }
+};
+
+}  // namespace ctnet::cpu

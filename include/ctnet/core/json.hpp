@@ -1,0 +1,452 @@
+// ctnet/core/json.hpp — a small, strict JSON value, parser and writer (safetensors headers, JSON output lines).
+//
+// Requires: UTF-8 input. Guarantees: parse_json accepts exactly RFC 8259 JSON (no comments, no trailing commas,
+// no NaN, valid UTF-8 only, lone surrogates rejected), never recurses deeper than max_depth, and reports every
+// failure as a JsonError carrying the byte position. Objects keep member order (so output is deterministic).
+// Numbers keep a double and, when written as an integer literal that fits, the exact int64. to_json writes
+// compact JSON that parse_json reads back to an equal value; non-finite doubles are written as null, because a
+// NaN loss must not stop a training log.
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "error.hpp"
+
+namespace ctnet {
+
+class JsonError : public Error {
+ public:
+  JsonError(std::string reason, std::size_t position)
+      : Error("json: " + reason + " at byte " + std::to_string(position)), reason_(std::move(reason)),
+        position_(position) {}
+  const std::string& reason() const noexcept { return reason_; }
+  std::size_t position() const noexcept { return position_; }
+
+ private:
+  std::string reason_;
+  std::size_t position_;
+};
+
+class JsonValue {
+ public:
+  enum class Kind { null, boolean, number, string, array, object };
+  using Array = std::vector<JsonValue>;
+  using Member = std::pair<std::string, JsonValue>;
+  using Object = std::vector<Member>;  // a vector, not a map: member order is part of the output
+
+  JsonValue() noexcept = default;
+  JsonValue(std::nullptr_t) noexcept {}
+  JsonValue(bool b) : v_(b) {}
+  template <std::integral T>
+    requires(!std::same_as<T, bool>)
+  JsonValue(T i) {
+    if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
+      if (i > static_cast<T>(std::numeric_limits<std::int64_t>::max())) throw Error("json: integer exceeds int64");
+    }
+    const auto n = static_cast<std::int64_t>(i);
+    v_ = Number{static_cast<double>(n), n, true};
+  }
+  template <std::floating_point T>
+  JsonValue(T d) : v_(Number{static_cast<double>(d), 0, false}) {}
+  JsonValue(std::string s) : v_(std::move(s)) {}
+  JsonValue(std::string_view s) : v_(std::string(s)) {}
+  JsonValue(const char* s) : v_(std::string(s)) {}
+  JsonValue(Array a) : v_(std::move(a)) {}
+  JsonValue(Object o) : v_(std::move(o)) {}
+  static JsonValue array() { return JsonValue(Array{}); }
+  static JsonValue object() { return JsonValue(Object{}); }
+
+  Kind kind() const noexcept { return static_cast<Kind>(v_.index()); }
+  bool is_null() const noexcept { return kind() == Kind::null; }
+  bool is_bool() const noexcept { return kind() == Kind::boolean; }
+  bool is_number() const noexcept { return kind() == Kind::number; }
+  // True only when an exact int64 is known: an integer literal that fits, or a value built from an integer.
+  bool is_integer() const noexcept { return is_number() && std::get<Number>(v_).integral; }
+  bool is_string() const noexcept { return kind() == Kind::string; }
+  bool is_array() const noexcept { return kind() == Kind::array; }
+  bool is_object() const noexcept { return kind() == Kind::object; }
+
+  bool as_bool() const { return get<bool>("a boolean"); }
+  double as_double() const { return get<Number>("a number").value; }
+  std::int64_t as_int64() const {
+    if (!is_integer()) throw Error("json: expected an integer, got " + describe());
+    return std::get<Number>(v_).integer;
+  }
+  const std::string& as_string() const { return get<std::string>("a string"); }
+  const Array& as_array() const { return get<Array>("an array"); }
+  Array& as_array() { return const_cast<Array&>(std::as_const(*this).as_array()); }
+  const Object& as_object() const { return get<Object>("an object"); }
+  Object& as_object() { return const_cast<Object&>(std::as_const(*this).as_object()); }
+
+  // First member named key, or nullptr (also for non-objects), so optional fields need no exceptions.
+  const JsonValue* find(std::string_view key) const {
+    if (!is_object()) return nullptr;
+    for (const auto& m : std::get<Object>(v_))
+      if (m.first == key) return &m.second;
+    return nullptr;
+  }
+  // Builder conveniences: null turns into an object / array on first use, as in most JSON libraries.
+  JsonValue& operator[](std::string_view key) {
+    if (is_null()) v_ = Object{};
+    auto& obj = as_object();
+    for (auto& m : obj)
+      if (m.first == key) return m.second;
+    obj.emplace_back(std::string(key), JsonValue());
+    return obj.back().second;
+  }
+  void push_back(JsonValue v) {
+    if (is_null()) v_ = Array{};
+    as_array().push_back(std::move(v));
+  }
+  std::size_t size() const {
+    if (is_array()) return std::get<Array>(v_).size();
+    if (is_object()) return std::get<Object>(v_).size();
+    throw Error("json: size() of " + describe());
+  }
+
+  // Numbers compare by exact integer when both have one, else by double; objects compare in member order.
+  friend bool operator==(const JsonValue& a, const JsonValue& b) {
+    if (a.kind() != b.kind()) return false;
+    if (a.is_number()) {
+      const auto &x = std::get<Number>(a.v_), &y = std::get<Number>(b.v_);
+      return (x.integral && y.integral) ? x.integer == y.integer : x.value == y.value;
+    }
+    return a.v_ == b.v_;
+  }
+
+  std::string describe() const {
+    static constexpr const char* names[] = {"null", "a boolean", "a number", "a string", "an array", "an object"};
+    return names[v_.index()];
+  }
+
+ private:
+  struct Number {
+    double value = 0;
+    std::int64_t integer = 0;
+    bool integral = false;
+    bool operator==(const Number&) const = default;
+  };
+  template <class T>
+  const T& get(const char* want) const {
+    if (const T* p = std::get_if<T>(&v_)) return *p;
+    throw Error(std::string("json: expected ") + want + ", got " + describe());
+  }
+
+  std::variant<std::nullptr_t, bool, Number, std::string, Array, Object> v_{nullptr};
+};
+
+struct JsonParseOptions {
+  int max_depth = 64;                 // nesting of arrays + objects; deeper input is an error, not a stack overflow
+  bool allow_duplicate_keys = false;  // true keeps duplicates in order so the caller can report them its own way
+};
+
+namespace detail {
+
+class JsonParser {
+ public:
+  JsonParser(std::string_view text, JsonParseOptions options) : s_(text), opt_(options) {}
+
+  JsonValue parse_document() {
+    skip_ws();
+    JsonValue v = parse_value(0);
+    skip_ws();
+    if (p_ != s_.size()) fail("unexpected " + here() + " after the JSON value");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(std::string reason) const { throw JsonError(std::move(reason), p_); }
+  [[noreturn]] void fail_at(std::string reason, std::size_t at) const { throw JsonError(std::move(reason), at); }
+  bool at_end() const { return p_ >= s_.size(); }
+  unsigned char peek() const { return static_cast<unsigned char>(s_[p_]); }
+  std::string here() const {
+    if (at_end()) return "end of input";
+    const unsigned char c = peek();
+    if (c >= 0x20 && c < 0x7f) return std::string("character '") + static_cast<char>(c) + "'";
+    static constexpr char hex[] = "0123456789abcdef";
+    return std::string("byte 0x") + hex[c >> 4] + hex[c & 15];
+  }
+  void skip_ws() {
+    while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r')) ++p_;
+  }
+  void expect(char c, const char* what) {
+    if (at_end() || s_[p_] != c) fail(std::string("expected ") + what + ", got " + here());
+    ++p_;
+  }
+
+  JsonValue parse_value(int depth) {
+    if (at_end()) fail("unexpected end of input");
+    switch (s_[p_]) {
+      case '{': return parse_object(depth + 1);
+      case '[': return parse_array(depth + 1);
+      case '"': return JsonValue(parse_string());
+      case 't': return parse_literal("true", JsonValue(true));
+      case 'f': return parse_literal("false", JsonValue(false));
+      case 'n': return parse_literal("null", JsonValue());
+      default:
+        if (s_[p_] == '-' || (s_[p_] >= '0' && s_[p_] <= '9')) return parse_number();
+        fail("unexpected " + here());
+    }
+  }
+
+  JsonValue parse_literal(std::string_view word, JsonValue v) {
+    if (s_.substr(p_, word.size()) != word) fail("invalid literal (expected '" + std::string(word) + "')");
+    p_ += word.size();
+    return v;
+  }
+
+  void check_depth(int depth) const {
+    if (depth > opt_.max_depth) fail("nesting deeper than " + std::to_string(opt_.max_depth) + " levels");
+  }
+
+  JsonValue parse_array(int depth) {
+    check_depth(depth);
+    ++p_;
+    JsonValue::Array items;
+    skip_ws();
+    if (!at_end() && s_[p_] == ']') {
+      ++p_;
+      return JsonValue(std::move(items));
+    }
+    for (;;) {
+      skip_ws();
+      items.push_back(parse_value(depth));
+      skip_ws();
+      if (!at_end() && s_[p_] == ',') { ++p_; continue; }
+      expect(']', "',' or ']'");
+      return JsonValue(std::move(items));
+    }
+  }
+
+  JsonValue parse_object(int depth) {
+    check_depth(depth);
+    ++p_;
+    JsonValue::Object members;
+    std::unordered_set<std::string> seen;  // copies, because member strings move when the vector grows
+    skip_ws();
+    if (!at_end() && s_[p_] == '}') {
+      ++p_;
+      return JsonValue(std::move(members));
+    }
+    for (;;) {
+      skip_ws();
+      if (at_end() || s_[p_] != '"') fail("expected a string key, got " + here());
+      const std::size_t key_at = p_;
+      std::string key = parse_string();
+      if (!opt_.allow_duplicate_keys && !seen.insert(key).second) fail_at("duplicate key \"" + key + "\"", key_at);
+      skip_ws();
+      expect(':', "':'");
+      skip_ws();
+      JsonValue v = parse_value(depth);
+      members.emplace_back(std::move(key), std::move(v));
+      skip_ws();
+      if (!at_end() && s_[p_] == ',') { ++p_; continue; }
+      expect('}', "',' or '}'");
+      return JsonValue(std::move(members));
+    }
+  }
+
+  unsigned parse_hex4() {
+    unsigned u = 0;
+    for (int i = 0; i < 4; ++i, ++p_) {
+      if (at_end()) fail("unexpected end of input in \\u escape");
+      const char c = s_[p_];
+      const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+      if (d < 0) fail("invalid hex digit in \\u escape");
+      u = u * 16 + static_cast<unsigned>(d);
+    }
+    return u;
+  }
+
+  static void append_utf8(std::string& out, unsigned cp) {
+    auto put = [&](unsigned b) { out.push_back(static_cast<char>(b)); };
+    if (cp < 0x80) {
+      put(cp);
+    } else if (cp < 0x800) {
+      put(0xC0 | (cp >> 6)), put(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      put(0xE0 | (cp >> 12)), put(0x80 | ((cp >> 6) & 0x3F)), put(0x80 | (cp & 0x3F));
+    } else {
+      put(0xF0 | (cp >> 18)), put(0x80 | ((cp >> 12) & 0x3F)), put(0x80 | ((cp >> 6) & 0x3F)), put(0x80 | (cp & 0x3F));
+    }
+  }
+
+  // Length of the valid UTF-8 sequence starting at p_, or 0; rejects overlongs, surrogates and > U+10FFFF.
+  std::size_t utf8_length() const {
+    const unsigned char c = peek();
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) n = 3, lo = (c == 0xE0 ? 0xA0 : 0x80), hi = (c == 0xED ? 0x9F : 0xBF);
+    else if (c >= 0xF0 && c <= 0xF4) n = 4, lo = (c == 0xF0 ? 0x90 : 0x80), hi = (c == 0xF4 ? 0x8F : 0xBF);
+    else return 0;
+    if (p_ + n > s_.size()) return 0;
+    for (std::size_t i = 1; i < n; ++i) {
+      const auto b = static_cast<unsigned char>(s_[p_ + i]);
+      if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xBF)) return 0;
+    }
+    return n;
+  }
+
+  std::string parse_string() {
+    ++p_;  // opening quote
+    std::string out;
+    for (;;) {
+      if (at_end()) fail("unterminated string");
+      const unsigned char c = peek();
+      if (c == '"') {
+        ++p_;
+        return out;
+      }
+      if (c < 0x20) fail("unescaped control character in string");
+      if (c >= 0x80) {
+        const std::size_t n = utf8_length();
+        if (n == 0) fail("invalid UTF-8 in string");
+        out.append(s_.substr(p_, n)), p_ += n;
+        continue;
+      }
+      if (c != '\\') { out.push_back(static_cast<char>(c)), ++p_; continue; }
+      const std::size_t esc_at = p_++;
+      if (at_end()) fail("unterminated string");
+      static constexpr std::string_view escapes = "\"\\/bfnrt", meanings = "\"\\/\b\f\n\r\t";
+      const char e = s_[p_++];
+      if (const auto k = escapes.find(e); k != std::string_view::npos) {
+        out.push_back(meanings[k]);
+        continue;
+      }
+      if (e != 'u') fail_at("invalid escape", esc_at);
+      unsigned cp = parse_hex4();
+      if (cp >= 0xDC00 && cp <= 0xDFFF) fail_at("lone low surrogate in \\u escape", esc_at);
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (s_.substr(p_, 2) != "\\u") fail_at("high surrogate not followed by a low surrogate", esc_at);
+        p_ += 2;
+        const unsigned low = parse_hex4();
+        if (low < 0xDC00 || low > 0xDFFF) fail_at("high surrogate not followed by a low surrogate", esc_at);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+      }
+      append_utf8(out, cp);
+    }
+  }
+
+  JsonValue parse_number() {
+    const std::size_t start = p_;
+    auto digits = [&] {
+      const std::size_t from = p_;
+      while (!at_end() && peek() >= '0' && peek() <= '9') ++p_;
+      return p_ > from;
+    };
+    if (s_[p_] == '-') ++p_;
+    if (!at_end() && s_[p_] == '0') ++p_;
+    else if (!digits()) fail("invalid number");
+    bool integral = true;
+    if (!at_end() && s_[p_] == '.') {
+      ++p_, integral = false;
+      if (!digits()) fail("expected a digit after '.'");
+    }
+    if (!at_end() && (s_[p_] == 'e' || s_[p_] == 'E')) {
+      ++p_, integral = false;
+      if (!at_end() && (s_[p_] == '+' || s_[p_] == '-')) ++p_;
+      if (!digits()) fail("expected a digit in exponent");
+    }
+    const char* first = s_.data() + start;
+    const char* last = s_.data() + p_;
+    if (integral) {  // an integer literal too big for int64 falls through to double
+      std::int64_t i = 0;
+      const auto r = std::from_chars(first, last, i);
+      if (r.ec == std::errc() && r.ptr == last) return JsonValue(i);
+    }
+    double d = 0;
+    const auto r = std::from_chars(first, last, d);
+    if (r.ec != std::errc() || r.ptr != last) fail_at("number out of range", start);
+    return JsonValue(d);
+  }
+
+  std::string_view s_;
+  JsonParseOptions opt_;
+  std::size_t p_ = 0;
+};
+
+}  // namespace detail
+
+inline JsonValue parse_json(std::string_view text, JsonParseOptions options = {}) {
+  return detail::JsonParser(text, options).parse_document();
+}
+
+inline void write_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  static constexpr std::string_view specials = "\"\\\b\f\n\r\t", letters = "\"\\bfnrt";
+  out.push_back('"');
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (const auto k = specials.find(ch); k != std::string_view::npos) {
+      out.push_back('\\');
+      out.push_back(letters[k]);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    } else {
+      out.push_back(ch);  // '/' and non-ASCII UTF-8 need no escaping
+    }
+  }
+  out.push_back('"');
+}
+
+inline void write_json(std::string& out, const JsonValue& v) {
+  char buf[40];
+  switch (v.kind()) {
+    case JsonValue::Kind::null: out += "null"; break;
+    case JsonValue::Kind::boolean: out += v.as_bool() ? "true" : "false"; break;
+    case JsonValue::Kind::number: {
+      if (!v.is_integer() && !std::isfinite(v.as_double())) {
+        out += "null";
+        break;
+      }
+      // Shortest round-trip form, locale-independent (unlike printf); integral doubles print without ".0".
+      const auto r = v.is_integer() ? std::to_chars(buf, buf + sizeof buf, v.as_int64())
+                                    : std::to_chars(buf, buf + sizeof buf, v.as_double());
+      out.append(buf, r.ptr);
+      break;
+    }
+    case JsonValue::Kind::string: write_json_string(out, v.as_string()); break;
+    case JsonValue::Kind::array:
+      out.push_back('[');
+      for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+        if (i) out.push_back(',');
+        write_json(out, v.as_array()[i]);
+      }
+      out.push_back(']');
+      break;
+    case JsonValue::Kind::object:
+      out.push_back('{');
+      for (std::size_t i = 0; i < v.as_object().size(); ++i) {
+        if (i) out.push_back(',');
+        write_json_string(out, v.as_object()[i].first);
+        out.push_back(':');
+        write_json(out, v.as_object()[i].second);
+      }
+      out.push_back('}');
+      break;
+  }
+}
+
+// Compact JSON (no spaces, no newline), so a value is one line of a JSON-lines log.
+inline std::string to_json(const JsonValue& v) {
+  std::string out;
+  write_json(out, v);
+  return out;
+}
+
+}  // namespace ctnet

@@ -1,0 +1,124 @@
+// ctnet/core/layer.hpp — what every bound layer provides, and the run-time context it receives.
+//
+// Requires: C++20. Guarantees: a bound layer (a spec bound to an input shape at a position) exposes
+// static constexpr input_shape/output_shape, parameter_count, buffer_count, macs (multiply-adds per
+// sample), rf_kernel/rf_stride (its receptive-field contribution), workspace sizes, named tensor tables
+// for its parameters and buffers, and static forward/backward/init functions templated on the backend and
+// the scalar. Layers hold no state: the Model owns every byte and hands a Context to each call.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "rng.hpp"
+#include "shape.hpp"
+
+namespace ctnet {
+
+// One named parameter or buffer inside a layer, PyTorch layout (e.g. conv weight OUTxINxKxK).
+struct TensorInfo {
+  const char* name;
+  long offset;  // within the layer's slice of the arena
+  long size;
+  int rank;
+  std::array<int, 4> dims;
+};
+
+// Views into the Model's arenas for one layer, plus what a layer needs to know about the step.
+template <class T>
+struct Context {
+  const T* params = nullptr;  // this layer's parameters
+  T* grads = nullptr;         // this layer's gradients (accumulated into)
+  T* buffers = nullptr;       // running statistics and other non-trainable state
+  T* work = nullptr;          // this layer's workspace for the current batch
+  bool training = false;
+  std::uint64_t seed = 0;
+  std::uint64_t step = 0;  // training-step counter: dropout masks are a function of (seed, step, layer)
+
+  Context shifted(long param_offset, long buffer_offset, long work_offset) const {
+    Context c = *this;
+    c.params = params ? params + param_offset : nullptr;
+    c.grads = grads ? grads + param_offset : nullptr;
+    c.buffers = buffers ? buffers + buffer_offset : nullptr;
+    c.work = work ? work + work_offset : nullptr;
+    return c;
+  }
+};
+
+// Defaults for a bound layer; a layer overrides what differs. In and Out are Shapes, Position is the
+// layer's index in its network (flat, as PyTorch's nn.Sequential numbers modules).
+template <class In, class Out, int Position>
+struct BoundLayerBase {
+  using input_shape_t = In;
+  using output_shape_t = Out;
+  static constexpr In input_shape{};
+  static constexpr Out output_shape{};
+  static constexpr int position = Position;
+  static constexpr long parameter_count = 0;
+  static constexpr long buffer_count = 0;
+  static constexpr long macs = 0;
+  static constexpr int rf_kernel = 1;
+  static constexpr int rf_stride = 1;
+  static constexpr long workspace_per_sample = 0;
+  static constexpr long workspace_fixed = 0;
+  static constexpr std::array<TensorInfo, 0> parameter_tensors{};
+  static constexpr std::array<TensorInfo, 0> buffer_tensors{};
+
+  template <class T>
+  static void init(T* /*params*/, T* /*buffers*/, Generator& /*gen*/) {}
+};
+
+// Options of layer specs, PyTorch's keyword arguments as types: Conv2d<16, 3, Padding<1>, NoBias>.
+template <int S>
+struct Stride {
+  static constexpr int stride_value = S;
+};
+template <int P>
+struct Padding {
+  static constexpr int padding_value = P;
+};
+struct NoBias {
+  static constexpr bool bias_value = false;
+};
+
+namespace detail {
+template <class O>
+concept has_stride = requires { O::stride_value; };
+template <class O>
+concept has_padding = requires { O::padding_value; };
+template <class O>
+concept has_bias = requires { O::bias_value; };
+template <class O>
+concept known_option = has_stride<O> || has_padding<O> || has_bias<O>;
+
+template <class O>
+constexpr int stride_value_or(int fallback) {
+  if constexpr (has_stride<O>) return O::stride_value;
+  return fallback;
+}
+template <class O>
+constexpr int padding_value_or(int fallback) {
+  if constexpr (has_padding<O>) return O::padding_value;
+  return fallback;
+}
+// The last option of a kind wins, as a repeated keyword argument would.
+template <int Default, class... O>
+constexpr int stride_option() {
+  int s = Default;
+  ((s = stride_value_or<O>(s)), ...);
+  return s;
+}
+template <class... O>
+constexpr int padding_option() {
+  int p = 0;
+  ((p = padding_value_or<O>(p)), ...);
+  return p;
+}
+template <class... O>
+constexpr bool bias_option() {
+  return !(has_bias<O> || ...);
+}
+}  // namespace detail
+
+}  // namespace ctnet

@@ -1,0 +1,88 @@
+// ctnet/core/rng.hpp — the one seeded, counter-based random generator (Philox-4x32-10).
+//
+// Requires: nothing beyond C++20. Guarantees: every random number is a pure function of
+// (seed, stream, counter), so weight init, shuffling, dropout and augmentation are reproducible for a
+// seed, independent of thread count and schedule, and identical on host and device (CTNET_HD).
+#pragma once
+
+#include <cstdint>
+
+#include "host_device.hpp"
+
+namespace ctnet {
+
+// Independent streams keep one use of randomness from shifting another when code changes.
+enum class RngStream : std::uint32_t { init = 1, shuffle = 2, dropout = 3, augment = 4, pairing = 5, user = 16 };
+
+struct Philox4x32 {
+  std::uint32_t v[4];
+};
+
+// Philox-4x32 with 10 rounds (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11).
+CTNET_HD inline Philox4x32 philox4x32(std::uint64_t key, std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
+                                      std::uint32_t c3) {
+  std::uint32_t k0 = static_cast<std::uint32_t>(key), k1 = static_cast<std::uint32_t>(key >> 32);
+  std::uint32_t x0 = c0, x1 = c1, x2 = c2, x3 = c3;
+  for (int round = 0; round < 10; ++round) {
+    const std::uint64_t p0 = static_cast<std::uint64_t>(0xD2511F53u) * x0;
+    const std::uint64_t p1 = static_cast<std::uint64_t>(0xCD9E8D57u) * x2;
+    const std::uint32_t hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
+    const std::uint32_t hi1 = static_cast<std::uint32_t>(p1 >> 32), lo1 = static_cast<std::uint32_t>(p1);
+    x0 = hi1 ^ x1 ^ k0;
+    x1 = lo1;
+    x2 = hi0 ^ x3 ^ k1;
+    x3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return {{x0, x1, x2, x3}};
+}
+
+// 32 random bits for element `index` of draw `draw` in `stream`.
+CTNET_HD inline std::uint32_t random_bits(std::uint64_t seed, RngStream stream, std::uint64_t draw,
+                                          std::uint64_t index) {
+  const Philox4x32 r = philox4x32(seed, static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32),
+                                  static_cast<std::uint32_t>(draw), static_cast<std::uint32_t>(stream) ^
+                                                                        (static_cast<std::uint32_t>(draw >> 32) << 8));
+  return r.v[0];
+}
+
+// Uniform in [0, 1) with 24 random bits: exactly representable in float.
+CTNET_HD inline float bits_to_unit_float(std::uint32_t bits) { return static_cast<float>(bits >> 8) * (1.0f / 16777216.0f); }
+
+CTNET_HD inline float random_uniform(std::uint64_t seed, RngStream stream, std::uint64_t draw, std::uint64_t index) {
+  return bits_to_unit_float(random_bits(seed, stream, draw, index));
+}
+
+// A sequential view of one stream, for host-side uses that draw numbers one after another
+// (initialisation, shuffling, augmentation parameters).
+class Generator {
+ public:
+  Generator(std::uint64_t seed, RngStream stream, std::uint64_t draw = 0) : seed_(seed), stream_(stream), draw_(draw) {}
+
+  std::uint32_t next_u32() { return random_bits(seed_, stream_, draw_, counter_++); }
+  // Uniform in [0, 1).
+  float uniform() { return bits_to_unit_float(next_u32()); }
+  double uniform_double() {
+    const std::uint64_t hi = next_u32() >> 5, lo = next_u32() >> 6;  // 53 bits
+    return static_cast<double>((hi << 26) | lo) * (1.0 / 9007199254740992.0);
+  }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform_double(); }
+  // Unbiased integer in [0, n) by rejection (Lemire's bound would be faster; n is small here).
+  std::uint32_t below(std::uint32_t n) {
+    const std::uint32_t limit = static_cast<std::uint32_t>((0x100000000ull / n) * n - 1);
+    for (;;) {
+      const std::uint32_t x = next_u32();
+      if (x <= limit || limit == 0xFFFFFFFFu) return x % n;
+    }
+  }
+  std::uint64_t seed() const { return seed_; }
+
+ private:
+  std::uint64_t seed_;
+  RngStream stream_;
+  std::uint64_t draw_;
+  std::uint64_t counter_ = 0;
+};
+
+}  // namespace ctnet

@@ -1,0 +1,282 @@
+// ctnet/graph/sequential.hpp — Input, Seq blocks and Sequential networks: a network is a type.
+//
+// Requires: C++20. Guarantees: Sequential<Input<...>, Layers...> binds every layer to the output shape of
+// the one before it, at compile time, and is itself a bound layer (input_shape, output_shape,
+// parameter_count, macs, forward, backward), so it can be used wherever a bound layer can. Seq<...> and
+// Sequential<...> without an Input are blocks: they are spliced into the enclosing list, so layers are
+// numbered flat, as PyTorch numbers an nn.Sequential (parameter names "3.weight", "4.running_mean").
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+#include "../core/diagnostics.hpp"
+#include "../core/layer.hpp"
+#include "../core/shape.hpp"
+#include "../core/type_list.hpp"
+
+namespace ctnet {
+
+template <int... Dims>
+struct Input {
+  using shape = Shape<Dims...>;
+};
+
+template <class... Layers>
+struct Seq;
+template <class... Layers>
+struct Sequential;
+
+namespace detail {
+
+template <class L>
+struct splice_one {
+  using type = TypeList<L>;
+};
+template <class... Ls>
+struct splice;
+template <>
+struct splice<> {
+  using type = TypeList<>;
+};
+template <class L, class... Rest>
+struct splice<L, Rest...> {
+  using type = typename concat_lists<typename splice_one<L>::type, typename splice<Rest...>::type>::type;
+};
+template <class... L>
+struct splice_one<Seq<L...>> {
+  using type = typename splice<L...>::type;
+};
+template <class... L>
+struct splice_one<Sequential<L...>> {
+  using type = typename splice<L...>::type;
+};
+
+// Binds specs one after another; each sees the previous output shape and its flat position.
+template <class In, int Position, class Bound, class... Specs>
+struct bind_chain {
+  using type = Bound;
+  using output = In;
+};
+template <class In, int Position, class... Bound, class S, class... Rest>
+struct bind_chain<In, Position, TypeList<Bound...>, S, Rest...> {
+  using layer = typename S::template bind<In, Position>;
+  using next = bind_chain<typename layer::output_shape_t, Position + 1, TypeList<Bound..., layer>, Rest...>;
+  using type = typename next::type;
+  using output = typename next::output;
+};
+
+template <class Layers>
+struct layer_facts;
+template <class... L>
+struct layer_facts<TypeList<L...>> {
+  static constexpr std::size_t count = sizeof...(L);
+  static constexpr std::array<long, sizeof...(L)> params{L::parameter_count...};
+  static constexpr std::array<long, sizeof...(L)> buffers{L::buffer_count...};
+  static constexpr std::array<long, sizeof...(L)> outputs{L::output_shape_t::size...};
+  static constexpr std::array<long, sizeof...(L)> work_per_sample{L::workspace_per_sample...};
+  static constexpr std::array<long, sizeof...(L)> work_fixed{L::workspace_fixed...};
+  static constexpr std::array<int, sizeof...(L)> kernels{L::rf_kernel...};
+  static constexpr std::array<int, sizeof...(L)> strides{L::rf_stride...};
+  static constexpr long total_macs = (0L + ... + L::macs);
+};
+
+template <std::size_t N>
+constexpr std::array<long, N + 1> prefix_sums(const std::array<long, N>& v) {
+  std::array<long, N + 1> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i + 1] = out[i] + v[i];
+  return out;
+}
+
+}  // namespace detail
+
+// A chain of layers bound to input shape In, numbered from Position.
+template <class In, int Position, class Specs>
+struct BoundSequential;
+
+template <class In, int Position, class... Specs>
+struct BoundSequential<In, Position, TypeList<Specs...>> {
+  static_assert(sizeof...(Specs) > 0, "ctnet: Sequential: a network needs at least one layer after its Input");
+  using chain = detail::bind_chain<In, Position, TypeList<>, Specs...>;
+  using layer_list = typename chain::type;
+  using layers = typename list_to_tuple<layer_list>::type;
+  using facts = detail::layer_facts<layer_list>;
+  using input_shape_t = In;
+  using output_shape_t = typename chain::output;
+  static constexpr In input_shape{};
+  static constexpr output_shape_t output_shape{};
+  static constexpr int position = Position;
+  static constexpr std::size_t layer_count = facts::count;
+  template <std::size_t I>
+  using layer = std::tuple_element_t<I, layers>;
+
+  static constexpr auto parameter_offsets = detail::prefix_sums(facts::params);
+  static constexpr auto buffer_offsets = detail::prefix_sums(facts::buffers);
+  static constexpr long parameter_count = parameter_offsets[layer_count];
+  static constexpr long buffer_count = buffer_offsets[layer_count];
+  static constexpr long macs = facts::total_macs;
+  static constexpr long activation_floats_per_sample = [] {
+    long s = In::size;
+    for (long o : facts::outputs) s += o;
+    return s;
+  }();
+
+  // Receptive field and jump (product of strides) after each layer, in input pixels.
+  static constexpr std::array<int, layer_count> receptive_fields = [] {
+    std::array<int, layer_count> rf{};
+    int r = 1, j = 1;
+    for (std::size_t i = 0; i < layer_count; ++i) {
+      r += (facts::kernels[i] - 1) * j;
+      j *= facts::strides[i];
+      rf[i] = r;
+    }
+    return rf;
+  }();
+  static constexpr std::array<int, layer_count> jumps = [] {
+    std::array<int, layer_count> js{};
+    int j = 1;
+    for (std::size_t i = 0; i < layer_count; ++i) js[i] = (j *= facts::strides[i]);
+    return js;
+  }();
+  static constexpr int rf_kernel = receptive_fields[layer_count - 1];
+  static constexpr int rf_stride = jumps[layer_count - 1];
+
+  // Workspace per batch of n: intermediate activations, two gradient buffers, then each layer's own.
+  static constexpr auto activation_offsets = [] {
+    std::array<long, layer_count> inner{};
+    for (std::size_t i = 0; i + 1 < layer_count; ++i) inner[i] = facts::outputs[i];
+    return detail::prefix_sums(inner);
+  }();
+  static constexpr long max_inner_activation = [] {
+    long m = 0;
+    for (std::size_t i = 0; i + 1 < layer_count; ++i) m = std::max(m, facts::outputs[i]);
+    return m;
+  }();
+  static constexpr auto layer_work_per_sample = detail::prefix_sums(facts::work_per_sample);
+  static constexpr auto layer_work_fixed = detail::prefix_sums(facts::work_fixed);
+  static constexpr long workspace_per_sample =
+      activation_offsets[layer_count] + 2 * max_inner_activation + layer_work_per_sample[layer_count];
+  static constexpr long workspace_fixed = layer_work_fixed[layer_count];
+  static constexpr long workspace_size(long n) { return workspace_per_sample * n + workspace_fixed; }
+
+  template <class T>
+  static void init(T* params, T* buffers, std::uint64_t seed) {
+    for_each_layer([&]<std::size_t I, class L>() {
+      Generator gen(seed, RngStream::init, static_cast<std::uint64_t>(L::position));
+      L::init(params + parameter_offsets[I], buffers + buffer_offsets[I], gen);
+    });
+  }
+  template <class T>
+  static void init(T* params, T* buffers, Generator& gen) {
+    init(params, buffers, gen.seed() ^ (0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(Position + 1)));
+  }
+
+  template <class B, class T>
+  static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
+    for_each_layer([&]<std::size_t I, class L>() {
+      const T* in = I == 0 ? x : activation<I - 1>(ctx.work, n);
+      T* out = I + 1 == layer_count ? y : activation<I>(ctx.work, n);
+      L::template forward<B>(layer_context<I>(ctx, n), in, out, n);
+    });
+  }
+
+  // gx may be null: the input gradient is then not computed.
+  template <class B, class T>
+  static void backward(const Context<T>& ctx, const T* x, const T* y, const T* gy, T* gx, long n) {
+    const T* g_out = gy;
+    for_each_layer_reversed([&]<std::size_t I, class L>() {
+      const T* in = I == 0 ? x : activation<I - 1>(ctx.work, n);
+      const T* out = I + 1 == layer_count ? y : activation<I>(ctx.work, n);
+      T* g_in = I == 0 ? gx : gradient_buffer(ctx.work, n, I % 2);
+      L::template backward<B>(layer_context<I>(ctx, n), in, out, g_out, g_in, n);
+      g_out = g_in;
+    });
+  }
+
+  template <class F>
+  static void for_each_layer(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f.template operator()<I, layer<I>>(), ...);
+    }(std::make_index_sequence<layer_count>{});
+  }
+  template <class F>
+  static void for_each_layer_reversed(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f.template operator()<layer_count - 1 - I, layer<layer_count - 1 - I>>(), ...);
+    }(std::make_index_sequence<layer_count>{});
+  }
+
+ private:
+  template <std::size_t I, class T>
+  static T* activation(T* work, long n) {
+    return work + activation_offsets[I] * n;
+  }
+  template <class T>
+  static T* gradient_buffer(T* work, long n, std::size_t which) {
+    return work + (activation_offsets[layer_count] + long(which) * max_inner_activation) * n;
+  }
+  template <std::size_t I, class T>
+  static Context<T> layer_context(const Context<T>& ctx, long n) {
+    const long work = (activation_offsets[layer_count] + 2 * max_inner_activation + layer_work_per_sample[I]) * n +
+                      layer_work_fixed[I];
+    return ctx.shifted(parameter_offsets[I], buffer_offsets[I], work);
+  }
+};
+
+// A block: layers without an Input, spliced into the enclosing Sequential. As a layer of a graph
+// combinator it binds like any other layer.
+template <class... Layers>
+struct Seq {
+  template <class In, int Position>
+  using bind = BoundSequential<In, Position, typename detail::splice<Layers...>::type>;
+};
+
+// Without an Input first, Sequential is a block like Seq.
+template <class... Layers>
+struct Sequential : Seq<Layers...> {};
+
+namespace detail {
+// Checked first (it is the base's argument), so a bad Input is the first error reported.
+template <int... Dims>
+struct checked_input {
+  static_assert(rule::input_rank<Input<Dims...>, input<Dims...>, expected_rank<3>,
+                                 sizeof...(Dims) == 1 || sizeof...(Dims) == 3>::value);
+  static_assert(rule::input_positive<Input<Dims...>, input<Dims...>, expected_positive, ((Dims > 0) && ...)>::value);
+  using shape = Shape<(Dims > 0 ? Dims : 1)...>;
+};
+}  // namespace detail
+
+template <int... Dims, class... Layers>
+struct Sequential<Input<Dims...>, Layers...>
+    : BoundSequential<typename detail::checked_input<Dims...>::shape, 0, typename detail::splice<Layers...>::type> {};
+
+// Compile-time budget check that names the network's actual parameter count when it fails:
+// static_assert(ctnet::within_parameter_budget<Net, 8000>());
+template <class Net, long Limit>
+constexpr bool within_parameter_budget() {
+  return rule::parameter_budget<Net, actual<Net::parameter_count>, expected_at_most<Limit>,
+                                (Net::parameter_count <= Limit)>::value;
+}
+
+namespace detail {
+template <class S>
+struct expected_of;
+template <int... D>
+struct expected_of<Shape<D...>> {
+  using type = expected_shape<D...>;
+};
+}  // namespace detail
+
+// Output-shape check that names the actual and the expected shape when it fails:
+// static_assert(ctnet::has_output_shape<Net, Shape<10>>());
+template <class Net, class Expected>
+constexpr bool has_output_shape() {
+  return rule::output_shape_is<Net, typename input_of<typename Net::output_shape_t>::type,
+                               typename detail::expected_of<Expected>::type,
+                               std::is_same_v<typename Net::output_shape_t, Expected>>::value;
+}
+
+}  // namespace ctnet

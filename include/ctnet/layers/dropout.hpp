@@ -1,0 +1,65 @@
+// ctnet/layers/dropout.hpp — Dropout<P> (elements) and Dropout2d<P> (whole channels), P a float.
+//
+// Requires: 0 <= P < 1; Dropout2d a CxHxW input. Guarantees: in training each unit is zeroed with
+// probability P and survivors scaled by 1/(1-P); in eval the layer is the identity. The mask is a pure
+// function of (model seed, training step, layer position, element), so a run repeats exactly and the
+// CPU and CUDA backends draw the same masks.
+#pragma once
+
+#include <string>
+
+#include "../core/bind_helpers.hpp"
+#include "../core/diagnostics.hpp"
+#include "../core/layer.hpp"
+
+namespace ctnet {
+
+namespace detail {
+
+template <class Spec, class In, int Position, float P, long UnitSize>
+struct BoundDropout : BoundLayerBase<In, In, Position> {
+  using spec = Spec;
+  static_assert(rule::dropout_probability<at_layer<Position, Spec>, typename input_of<In>::type,
+                                          expected_probability_in_0_1, (P >= 0.0f && P < 1.0f)>::value);
+
+  template <class B, class T>
+  static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
+    if (ctx.training && P > 0.0f)
+      B::dropout_forward(x, y, n * In::size, ctx.seed, ctx.step, Position, UnitSize, P);
+    else
+      B::copy(x, y, n * In::size);
+  }
+  template <class B, class T>
+  static void backward(const Context<T>& ctx, const T*, const T*, const T* gy, T* gx, long n) {
+    if (!gx) return;
+    if (ctx.training && P > 0.0f)
+      B::dropout_backward(gy, gx, n * In::size, ctx.seed, ctx.step, Position, UnitSize, P);
+    else
+      B::copy(gy, gx, n * In::size);
+  }
+};
+
+}  // namespace detail
+
+template <float P>
+struct Dropout {
+  static constexpr float p = P;
+  template <class In, int Position>
+  struct bind : detail::BoundDropout<Dropout, In, Position, P, 1> {
+    static std::string describe() { return "Dropout(p=" + detail::float_text(P) + ")"; }
+  };
+};
+
+template <float P>
+struct Dropout2d {
+  static constexpr float p = P;
+  template <class In, int Position>
+  struct bind : detail::BoundDropout<Dropout2d, In, Position, P,
+                                     long(detail::dim_or<In>(1, 1)) * detail::dim_or<In>(2, 1)> {
+    static_assert(rule::needs_image_input<at_layer<Position, Dropout2d>, typename input_of<In>::type,
+                                          expected_rank<3>, In::rank == 3>::value);
+    static std::string describe() { return "Dropout2d(p=" + detail::float_text(P) + ")"; }
+  };
+};
+
+}  // namespace ctnet

@@ -1,0 +1,86 @@
+// ctnet/layers/norm.hpp — BatchNorm2d (CxHxW input) and BatchNorm1d (flat input), PyTorch semantics.
+//
+// Requires: BatchNorm2d a CxHxW input, BatchNorm1d a flat input. Guarantees: training normalises with
+// the batch's statistics and updates running_mean/running_var with momentum 0.1 (unbiased variance);
+// eval uses the running statistics; eps 1e-5; parameters "weight" = 1 and "bias" = 0, buffers
+// "running_mean" = 0 and "running_var" = 1, as PyTorch initialises them.
+#pragma once
+
+#include <string>
+
+#include "../core/bind_helpers.hpp"
+#include "../core/diagnostics.hpp"
+#include "../core/layer.hpp"
+
+namespace ctnet {
+
+namespace detail {
+
+template <class Spec, class In, int Position, int C, long Spatial>
+struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
+  using spec = Spec;
+  static constexpr double momentum = 0.1;
+  static constexpr double eps = 1e-5;
+  static constexpr long parameter_count = 2L * C;
+  static constexpr long buffer_count = 2L * C;
+  // xhat for every element, then per-channel mean and inverse standard deviation of this batch.
+  static constexpr long workspace_per_sample = In::size;
+  static constexpr long workspace_fixed = 2L * C;
+  static constexpr std::array<TensorInfo, 2> parameter_tensors{
+      {{"weight", 0, C, 1, {C, 0, 0, 0}}, {"bias", C, C, 1, {C, 0, 0, 0}}}};
+  static constexpr std::array<TensorInfo, 2> buffer_tensors{
+      {{"running_mean", 0, C, 1, {C, 0, 0, 0}}, {"running_var", C, C, 1, {C, 0, 0, 0}}}};
+
+  template <class T>
+  static void init(T* params, T* buffers, Generator&) {
+    for (int c = 0; c < C; ++c) {
+      params[c] = T(1);
+      params[C + c] = T(0);
+      buffers[c] = T(0);
+      buffers[C + c] = T(1);
+    }
+  }
+
+  template <class B, class T>
+  static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
+    T* xhat = ctx.work;
+    T* mean = ctx.work + workspace_per_sample * n;
+    T* inv_std = mean + C;
+    if (ctx.training)
+      B::template batchnorm_forward_train<C, Spatial>(x, y, xhat, mean, inv_std, ctx.params, ctx.params + C,
+                                                      ctx.buffers, ctx.buffers + C, n, momentum, eps);
+    else
+      B::template batchnorm_forward_eval<C, Spatial>(x, y, xhat, mean, inv_std, ctx.params, ctx.params + C,
+                                                     ctx.buffers, ctx.buffers + C, n, eps);
+  }
+
+  template <class B, class T>
+  static void backward(const Context<T>& ctx, const T*, const T*, const T* gy, T* gx, long n) {
+    const T* inv_std = ctx.work + workspace_per_sample * n + C;
+    B::template batchnorm_backward<C, Spatial>(gy, ctx.work, inv_std, ctx.params, gx, ctx.grads, ctx.grads + C, n,
+                                               ctx.training);
+  }
+};
+
+}  // namespace detail
+
+struct BatchNorm2d {
+  template <class In, int Position>
+  struct bind : detail::BoundBatchNorm<BatchNorm2d, In, Position, detail::dim_or<In>(0, 1),
+                                       long(detail::dim_or<In>(1, 1)) * detail::dim_or<In>(2, 1)> {
+    static_assert(rule::needs_image_input<at_layer<Position, BatchNorm2d>, typename input_of<In>::type,
+                                          expected_rank<3>, In::rank == 3>::value);
+    static std::string describe() { return "BatchNorm2d(" + std::to_string(In::dims[0]) + ")"; }
+  };
+};
+
+struct BatchNorm1d {
+  template <class In, int Position>
+  struct bind : detail::BoundBatchNorm<BatchNorm1d, In, Position, detail::dim_or<In>(0, 1), 1> {
+    static_assert(rule::needs_flat_input<at_layer<Position, BatchNorm1d>, typename input_of<In>::type,
+                                         expected_rank<1>, In::rank == 1>::value);
+    static std::string describe() { return "BatchNorm1d(" + std::to_string(In::dims[0]) + ")"; }
+  };
+};
+
+}  // namespace ctnet

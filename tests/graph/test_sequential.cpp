@@ -1,0 +1,112 @@
+#include "support/helpers.hpp"
+
+#include <sstream>
+
+#include "../examples/mnist_models.hpp"
+
+using namespace ctnet;
+using namespace ctnet::testing;
+
+template <int C>
+using Block = Seq<Conv2d<C, 3>, BatchNorm2d, ReLU>;
+
+TEST_CASE("blocks splice into the enclosing network and are numbered flat") {
+  using Nested = Sequential<Input<1, 12, 12>, Block<4>, Seq<Block<8>, MaxPool2d<2>>, Flatten, Linear<10>>;
+  using Flat = Sequential<Input<1, 12, 12>, Conv2d<4, 3>, BatchNorm2d, ReLU, Conv2d<8, 3>, BatchNorm2d, ReLU,
+                          MaxPool2d<2>, Flatten, Linear<10>>;
+  static_assert(Nested::layer_count == 9);
+  static_assert(std::is_same_v<Nested::layers, Flat::layers>);
+  static_assert(Nested::layer<3>::position == 3);
+  static_assert(Nested::layer<6>::output_shape == Shape<8, 4, 4>{});
+  // Sequential without an Input is a block too.
+  using Alias = Sequential<Input<1, 12, 12>, Sequential<Conv2d<4, 3>, BatchNorm2d>, ReLU, Block<8>, MaxPool2d<2>,
+                           Flatten, Linear<10>>;
+  static_assert(std::is_same_v<Alias::layers, Flat::layers>);
+}
+
+TEST_CASE("parameter and buffer names follow PyTorch's nn.Sequential") {
+  using N = Sequential<Input<1, 6, 6>, Block<2>, Flatten, Linear<3, NoBias>>;
+  const auto p = Model<N>::named_parameters();
+  REQUIRE(p.size() == 5);
+  CHECK(p[0].name == "0.weight");
+  CHECK(p[0].shape == std::vector<long>{2, 1, 3, 3});
+  CHECK(p[1].name == "0.bias");
+  CHECK(p[2].name == "1.weight");
+  CHECK(p[3].name == "1.bias");
+  CHECK(p[3].offset == 18 + 2 + 2);
+  CHECK(p[4].name == "4.weight");
+  CHECK(p[4].shape == std::vector<long>{3, 32});
+  CHECK(p[4].offset == 18 + 2 + 4);
+  const auto b = Model<N>::named_buffers();
+  REQUIRE(b.size() == 2);
+  CHECK(b[0].name == "1.running_mean");
+  CHECK(b[1].name == "1.running_var");
+}
+
+TEST_CASE("a whole small network's gradients match finite differences") {
+  using N = Sequential<Input<2, 8, 8>, Conv2d<3, 3, Padding<1>>, BatchNorm2d, ReLU, Dropout<0.2f>, MaxPool2d<2>,
+                       Conv2d<4, 3, NoBias>, BatchNorm2d, ReLU, GlobalAvgPool, Flatten, Linear<5>, LogSoftmax>;
+  GradientCheckOptions o;
+  o.batch = 3;
+  check_gradients<N>(o);
+  o.training = false;
+  check_gradients<N>(o);
+}
+
+TEST_CASE("the flagship network's gradients match finite differences") {
+  GradientCheckOptions o;
+  o.batch = 2;
+  o.max_checks = 60;
+  check_gradients<mnist::Step3Gap>(o);
+}
+
+TEST_CASE("same seed and thread count give bit-identical training outputs and gradients") {
+  using N = mnist::Step3Gap;
+  const auto run_once = [](std::uint64_t seed) {
+    Model<N> m(seed, 16);
+    std::vector<float> x(16 * 784);
+    Generator g(99, RngStream::user);
+    for (float& v : x) v = g.uniform();
+    std::vector<float> out;
+    for (int step = 0; step < 2; ++step) {
+      const float* y = m.forward(x.data(), 16);
+      out.assign(y, y + 160);
+      std::vector<float> gy(160, 0.01f);
+      m.backward(gy.data());
+    }
+    out.insert(out.end(), m.gradients().begin(), m.gradients().end());
+    return out;
+  };
+  const auto a = run_once(5), b = run_once(5), c = run_once(6);
+  CHECK(a == b);
+  CHECK(a != c);
+}
+
+TEST_CASE("summary of a known network matches the expected rows") {
+  const auto rows = summary_rows<mnist::Reference>();
+  REQUIRE(rows.size() == 30);
+  CHECK(rows[0].layer == "Conv2d(1, 8, kernel_size=3, bias=False)");
+  CHECK(rows[0].output_shape == "8x26x26");
+  CHECK(rows[0].parameters == 72);
+  CHECK(rows[0].macs == 48'672);
+  CHECK(rows[1].layer == "BatchNorm2d(8)");
+  CHECK(rows[3].layer == "Dropout(p=0.05)");
+  CHECK(rows[9].layer == "MaxPool2d(kernel_size=2)");
+  CHECK(rows[9].output_shape == "8x12x12");
+  CHECK(rows[9].receptive_field == 6);
+  CHECK(rows[22].layer == "Conv2d(16, 16, kernel_size=3, padding=1, bias=False)");
+  CHECK(rows[26].layer == "GlobalAvgPool()");
+  CHECK(rows[29].output_shape == "10");
+  std::ostringstream os;
+  summary<mnist::Reference>(os);
+  CHECK(os.str().find("Total parameters: 9,752") != std::string::npos);
+  CHECK(os.str().find("Total MACs per sample: 1,214,656") != std::string::npos);
+}
+
+TEST_CASE("a batch larger than the model's maximum is a clear error") {
+  Model<Sequential<Input<4>, Linear<2>>> m(1, 8);
+  std::vector<float> x(9 * 4);
+  CHECK_THROWS_WITH_AS(m.forward(x.data(), 9), doctest::Contains("batch of 9 samples"), OptionError);
+  using Small = Model<Sequential<Input<4>, Linear<2>>>;
+  CHECK_THROWS_AS(Small(1, 0), OptionError);
+}

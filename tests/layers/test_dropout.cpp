@@ -1,0 +1,49 @@
+#include "support/helpers.hpp"
+
+using namespace ctnet;
+using namespace ctnet::testing;
+
+TEST_CASE("Dropout zeroes about p of the elements and scales the rest by 1/(1-p)") {
+  constexpr long n = 100;
+  Model<Sequential<Input<1000>, Dropout<0.25f>>> m(3, n);
+  const std::vector<float> x(n * 1000, 2.0f);
+  const auto y = run(m, x);
+  long zeros = 0;
+  for (float v : y) {
+    if (v == 0) ++zeros;
+    else CHECK(v == doctest::Approx(2.0 / 0.75));
+  }
+  CHECK(double(zeros) / double(y.size()) == doctest::Approx(0.25).epsilon(0.02));
+  // A new step draws a new mask; the same seed and step draw the same one.
+  const auto y2 = run(m, x);
+  CHECK(y2 != y);
+  Model<Sequential<Input<1000>, Dropout<0.25f>>> again(3, n);
+  CHECK(run(again, x) == y);
+}
+
+TEST_CASE("Dropout and Dropout2d are the identity in eval") {
+  Model<Sequential<Input<2, 3, 3>, Dropout2d<0.5f>, Dropout<0.5f>>> m(3, 2);
+  m.eval();
+  std::vector<float> x(36);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i) - 7.5f;
+  CHECK(run(m, x) == x);
+}
+
+TEST_CASE("Dropout2d drops whole channels") {
+  Model<Sequential<Input<64, 2, 2>, Dropout2d<0.5f>>> m(5, 8);
+  const std::vector<float> x(8 * 64 * 4, 1.0f);
+  const auto y = run(m, x);
+  long dropped = 0;
+  for (long plane = 0; plane < 8 * 64; ++plane) {
+    const float first = y[std::size_t(plane * 4)];
+    for (int i = 1; i < 4; ++i) CHECK(y[std::size_t(plane * 4 + i)] == first);
+    CHECK((first == 0.0f || first == 2.0f));
+    dropped += first == 0.0f;
+  }
+  CHECK(double(dropped) / 512 == doctest::Approx(0.5).epsilon(0.15));
+}
+
+TEST_CASE("Dropout backward applies the forward mask") {
+  check_gradients<Sequential<Input<3, 4, 4>, Dropout<0.3f>>>();
+  check_gradients<Sequential<Input<3, 4, 4>, Dropout2d<0.3f>>>();
+}
