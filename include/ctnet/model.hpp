@@ -4,7 +4,7 @@
 // or double. Guarantees: one contiguous parameter arena, one gradient arena of the same layout, one
 // buffer arena (running statistics), and a workspace sized once for max_batch, so forward and backward
 // allocate nothing; parameters are initialised from the seed (same seed, same thread count => same
-// bits); names follow PyTorch ("0.weight", "1.running_mean").
+// bits) on the host and copied to the backend's memory; names follow PyTorch ("0.weight", "1.running_mean").
 #pragma once
 
 #include <cstdint>
@@ -12,11 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "backend/cpu/cpu.hpp"
 #include "core/error.hpp"
 #include "core/layer.hpp"
 
 namespace ctnet {
+
+struct Cpu;  // the default backend (backend/cpu/cpu.hpp); declared only, so CUDA code need not see Eigen
 
 struct NamedTensor {
   std::string name;
@@ -36,10 +37,10 @@ class Model {
   static constexpr long parameter_count = Net::parameter_count;
 
   explicit Model(std::uint64_t seed = 0, long max_batch = 256)
-      : seed_(seed),
-        params_(std::size_t(Net::parameter_count)),
-        grads_(std::size_t(Net::parameter_count)),
-        buffers_(std::size_t(Net::buffer_count)) {
+      : seed_(seed) {
+    params_.resize(std::size_t(Net::parameter_count));
+    grads_.resize(std::size_t(Net::parameter_count));
+    buffers_.resize(std::size_t(Net::buffer_count));
     set_max_batch(max_batch);
     reset_parameters(seed);
   }
@@ -48,7 +49,11 @@ class Model {
   void reset_parameters(std::uint64_t seed) {
     seed_ = seed;
     step_ = 0;
-    Net::init(params_.data(), buffers_.data(), seed);
+    // Initialised on the host, then copied once: every backend starts from the same bits.
+    std::vector<T> params(std::size_t(Net::parameter_count)), buffers(std::size_t(Net::buffer_count));
+    Net::init(params.data(), buffers.data(), seed);
+    write_parameters(params);
+    write_buffers(buffers);
     zero_grad();
   }
 
@@ -56,9 +61,9 @@ class Model {
   void set_max_batch(long max_batch) {
     if (max_batch < 1) throw OptionError("Model: max_batch must be at least 1, got " + std::to_string(max_batch));
     max_batch_ = max_batch;
-    workspace_.assign(std::size_t(Net::workspace_size(max_batch)), T(0));
-    input_.assign(std::size_t(input_size * max_batch), T(0));
-    output_.assign(std::size_t(output_size * max_batch), T(0));
+    workspace_.resize(std::size_t(Net::workspace_size(max_batch)));
+    input_.resize(std::size_t(input_size * max_batch));
+    output_.resize(std::size_t(output_size * max_batch));
   }
   long max_batch() const { return max_batch_; }
 
@@ -66,16 +71,25 @@ class Model {
   void eval() { training_ = false; }
   bool training() const { return training_; }
 
-  // Runs the network on n samples laid out [n x input_size]; returns the output [n x output_size],
-  // valid until the next forward. In training each call is a new step (fresh dropout masks).
+  // Runs the network on n samples laid out [n x input_size] in host memory; returns the output
+  // [n x output_size] (backend memory: host memory on the CPU), valid until the next forward.
+  // In training each call is a new step (fresh dropout masks).
   const T* forward(const T* x, long n) {
     check_batch(n);
+    input_.upload(x, std::size_t(n * input_size));
+    return forward_resident(n);
+  }
+
+  // The same with the input already in the model's input buffer (input_buffer()), e.g. gathered there
+  // on the device.
+  const T* forward_resident(long n) {
+    check_batch(n);
     if (training_) ++step_;
-    std::copy(x, x + n * input_size, input_.begin());
     Net::template forward<Backend>(context(), input_.data(), output_.data(), n);
     last_batch_ = n;
     return output_.data();
   }
+  T* input_buffer() { return input_.data(); }
 
   // Back-propagates grad_output [n x output_size] of the last forward; accumulates parameter gradients.
   // grad_input, when given, receives the gradient with respect to the input [n x input_size].
@@ -84,15 +98,33 @@ class Model {
     Net::template backward<Backend>(context(), input_.data(), output_.data(), grad_output, grad_input, last_batch_);
   }
 
-  void zero_grad() { std::fill(grads_.begin(), grads_.end(), T(0)); }
+  void zero_grad() { grads_.zero(); }
 
-  std::span<T> parameters() { return params_; }
-  std::span<const T> parameters() const { return params_; }
-  std::span<T> gradients() { return grads_; }
-  std::span<const T> gradients() const { return grads_; }
-  std::span<T> buffers() { return buffers_; }
-  std::span<const T> buffers() const { return buffers_; }
-  std::span<const T> output() const { return {output_.data(), std::size_t(last_batch_ * output_size)}; }
+  // Direct views of the arenas, where the backend's memory is host memory (the CPU).
+  std::span<T> parameters() requires Backend::host_accessible { return {params_.data(), params_.size()}; }
+  std::span<const T> parameters() const requires Backend::host_accessible { return {params_.data(), params_.size()}; }
+  std::span<T> gradients() requires Backend::host_accessible { return {grads_.data(), grads_.size()}; }
+  std::span<const T> gradients() const requires Backend::host_accessible { return {grads_.data(), grads_.size()}; }
+  std::span<T> buffers() requires Backend::host_accessible { return {buffers_.data(), buffers_.size()}; }
+  std::span<const T> buffers() const requires Backend::host_accessible { return {buffers_.data(), buffers_.size()}; }
+
+  // Backend memory (device memory on a GPU): for backend kernels such as optimizer steps.
+  T* parameter_data() { return params_.data(); }
+  T* gradient_data() { return grads_.data(); }
+  T* buffer_data() { return buffers_.data(); }
+
+  // Copies to and from host memory, for any backend (checkpoints, tests comparing backends).
+  std::vector<T> read_parameters() const { return read(params_); }
+  std::vector<T> read_gradients() const { return read(grads_); }
+  std::vector<T> read_buffers() const { return read(buffers_); }
+  std::vector<T> read_output() const {
+    std::vector<T> out(std::size_t(last_batch_ * output_size));
+    output_.download(out.data(), out.size());
+    return out;
+  }
+  void write_parameters(const std::vector<T>& host) { write(params_, host, "parameters"); }
+  void write_buffers(const std::vector<T>& host) { write(buffers_, host, "buffers"); }
+  long last_batch() const { return last_batch_; }
 
   std::uint64_t seed() const { return seed_; }
   std::uint64_t step() const { return step_; }
@@ -102,6 +134,8 @@ class Model {
   static std::vector<NamedTensor> named_buffers() { return named<false>(); }
 
  private:
+  using Buffer = typename Backend::template Buffer<T>;
+
   template <bool Parameters>
   static std::vector<NamedTensor> named() {
     std::vector<NamedTensor> out;
@@ -117,6 +151,18 @@ class Model {
       }
     });
     return out;
+  }
+
+  static std::vector<T> read(const Buffer& b) {
+    std::vector<T> out(b.size());
+    b.download(out.data(), out.size());
+    return out;
+  }
+  static void write(Buffer& b, const std::vector<T>& host, const char* what) {
+    if (host.size() != b.size())
+      throw Error(std::string("Model: ") + what + " of " + std::to_string(host.size()) + " values; the network has " +
+                  std::to_string(b.size()));
+    b.upload(host.data(), host.size());
   }
 
   void check_batch(long n) const {
@@ -142,7 +188,7 @@ class Model {
   long max_batch_ = 0;
   long last_batch_ = 0;
   bool training_ = true;
-  std::vector<T> params_, grads_, buffers_, workspace_, input_, output_;
+  Buffer params_, grads_, buffers_, workspace_, input_, output_;
 };
 
 }  // namespace ctnet
