@@ -1,0 +1,162 @@
+// ctnet/train/checkpoint.hpp — save and load a Model as a safetensors file.
+//
+// Requires: a Model whose backend can copy to and from the host (all can). Guarantees: the file holds
+// every named parameter and buffer under its PyTorch name ("0.weight", "1.running_mean") with its
+// PyTorch shape, in F32 (float models) or F64 (double models), plus metadata: format "ctnet",
+// the architecture (one line per layer: position, layer, output shape), its 64-bit fingerprint, the
+// seed and the training step. Loading checks the fingerprint first and, when it differs, names the
+// first layer that differs; then every tensor's presence, dtype and shape. Optimizer state, when given,
+// is stored as "optimizer.<name>" tensors so a run can resume. Save -> load gives identical predictions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../inspect/summary.hpp"
+#include "safetensors.hpp"
+
+namespace ctnet {
+
+// The architecture as text: the input line, then one line per layer. Two networks with the same text
+// have the same parameter layout.
+template <class Net>
+std::string architecture_text() {
+  std::string text = "input " + Net::input_shape_t::str() + "\n";
+  for (const SummaryRow& r : summary_rows<Net>())
+    text += std::to_string(r.position) + " " + r.layer + " -> " + r.output_shape + "\n";
+  return text;
+}
+
+// FNV-1a, 64 bits, printed as 16 hex digits.
+inline std::string fingerprint_of(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  static const char* digits = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[std::size_t(i)] = digits[h & 15];
+  return out;
+}
+
+namespace detail {
+
+inline std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// "layer 4: the file has 'X', this network has 'Y'", or the difference in layer count.
+inline std::string first_difference(const std::string& file_arch, const std::string& net_arch) {
+  const auto a = split_lines(file_arch), b = split_lines(net_arch);
+  for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    const std::string fa = i < a.size() ? a[i] : "(nothing: the file's network ends here)";
+    const std::string fb = i < b.size() ? b[i] : "(nothing: this network ends here)";
+    if (fa != fb) return "the file has '" + fa + "', this network has '" + fb + "'";
+  }
+  return "the layer lists are the same text but the fingerprints differ (edited file?)";
+}
+
+template <class T>
+constexpr const char* dtype_name() {
+  return sizeof(T) == 4 ? "F32" : "F64";
+}
+
+template <class T>
+std::vector<T> tensor_values(const TensorRecord& r) {
+  std::vector<T> out;
+  if (r.dtype == "F32") {
+    for (float v : r.as_f32()) out.push_back(T(v));
+  } else if (r.dtype == "F64") {
+    for (double v : r.as_f64()) out.push_back(T(v));
+  } else {
+    throw CheckpointError("tensor '" + r.name + "' has dtype " + r.dtype + "; ctnet stores F32 or F64");
+  }
+  return out;
+}
+
+}  // namespace detail
+
+struct CheckpointExtras {
+  std::map<std::string, std::string> metadata;             // saved under "user.<key>"
+  std::vector<std::pair<std::string, const std::vector<float>*>> float_tensors;  // e.g. optimizer state
+};
+
+template <class M>
+void save_checkpoint(const M& model, const std::string& path, const CheckpointExtras& extras = {}) {
+  using T = typename M::scalar;
+  using Net = typename M::network;
+  const std::vector<T> params = model.read_parameters(), buffers = model.read_buffers();
+  std::vector<TensorView> views;
+  const auto add = [&](const std::vector<NamedTensor>& named, const std::vector<T>& arena) {
+    for (const NamedTensor& t : named) {
+      std::vector<std::int64_t> shape(t.shape.begin(), t.shape.end());
+      views.push_back({t.name, detail::dtype_name<T>(), shape, arena.data() + t.offset, std::size_t(t.size) * sizeof(T)});
+    }
+  };
+  add(M::named_parameters(), params);
+  add(M::named_buffers(), buffers);
+  for (const auto& [name, values] : extras.float_tensors)
+    views.push_back({name, "F32", {std::int64_t(values->size())}, values->data(), values->size() * sizeof(float)});
+  const std::string arch = architecture_text<Net>();
+  std::map<std::string, std::string> meta{{"format", "ctnet"},
+                                          {"ctnet_checkpoint_version", "1"},
+                                          {"architecture", arch},
+                                          {"fingerprint", fingerprint_of(arch)},
+                                          {"parameter_count", std::to_string(Net::parameter_count)},
+                                          {"seed", std::to_string(model.seed())},
+                                          {"step", std::to_string(model.step())}};
+  for (const auto& [k, v] : extras.metadata) meta["user." + k] = v;
+  save_safetensors(path, views, meta);
+}
+
+// Loads parameters and buffers into `model`; returns the whole file (metadata and any extra tensors).
+template <class M>
+SafetensorsFile load_checkpoint(M& model, const std::string& path) {
+  using T = typename M::scalar;
+  using Net = typename M::network;
+  SafetensorsFile file = load_safetensors(path);
+  const auto meta = [&](const std::string& key) -> std::string {
+    const auto it = file.metadata.find(key);
+    return it == file.metadata.end() ? std::string() : it->second;
+  };
+  if (meta("format") != "ctnet")
+    throw CheckpointError("'" + path + "' is a safetensors file but not a ctnet checkpoint (no format=ctnet metadata)");
+  const std::string arch = architecture_text<Net>();
+  if (meta("fingerprint") != fingerprint_of(arch))
+    throw CheckpointError("'" + path + "' was saved from a different architecture: " +
+                          detail::first_difference(meta("architecture"), arch));
+  std::vector<T> params(std::size_t(Net::parameter_count)), buffers(std::size_t(Net::buffer_count));
+  const auto fill = [&](const std::vector<NamedTensor>& named, std::vector<T>& arena) {
+    for (const NamedTensor& t : named) {
+      const TensorRecord* r = file.find(t.name);
+      if (!r) throw CheckpointError("'" + path + "' has no tensor '" + t.name + "'");
+      std::vector<std::int64_t> shape(t.shape.begin(), t.shape.end());
+      if (r->shape != shape)
+        throw CheckpointError("'" + path + "': tensor '" + t.name + "' has shape " + detail::shape_string(r->shape) +
+                              ", the network expects " + detail::shape_string(shape));
+      const std::vector<T> values = detail::tensor_values<T>(*r);
+      std::copy(values.begin(), values.end(), arena.begin() + t.offset);
+    }
+  };
+  fill(M::named_parameters(), params);
+  fill(M::named_buffers(), buffers);
+  model.write_parameters(params);
+  model.write_buffers(buffers);
+  const std::string step = meta("step");
+  if (!step.empty()) {
+    if (step.find_first_not_of("0123456789") != std::string::npos || step.size() > 19)
+      throw CheckpointError("'" + path + "': metadata 'step' is not a step count: '" + step + "'");
+    model.set_step(std::stoull(step));
+  }
+  return file;
+}
+
+}  // namespace ctnet
