@@ -1,0 +1,100 @@
+// examples/common/cli.hpp — strict command-line options for the example programs.
+//
+// Requires: C++20. Guarantees: every option is validated (number syntax, range) and a bad one throws
+// ctnet::OptionError naming the option, the value and what is allowed; --help text states each default.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <ctnet/core/error.hpp>
+
+namespace examples {
+
+template <class Number>
+Number parse_number(const std::string& option, const std::string& text, Number lo, Number hi) {
+  Number value{};
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  if (text.empty() || ec != std::errc() || end != last)
+    throw ctnet::OptionError(option + ": '" + text + "' is not a valid " +
+                             (std::is_integral_v<Number> ? "integer" : "number"));
+  if (!(value >= lo && value <= hi))
+    throw ctnet::OptionError(option + ": " + text + " is out of range [" + std::to_string(lo) + ", " +
+                             std::to_string(hi) + "]");
+  return value;
+}
+
+// A small declarative parser: each option has a name, a help line (with its default) and a setter.
+class CommandLine {
+ public:
+  CommandLine(std::string program, std::string description)
+      : program_(std::move(program)), description_(std::move(description)) {}
+
+  void option(const std::string& name, const std::string& value_name, const std::string& help,
+              std::function<void(const std::string&)> set) {
+    options_.push_back({name, value_name, help, std::move(set)});
+  }
+  void flag(const std::string& name, const std::string& help, std::function<void()> set) {
+    options_.push_back({name, "", help, [set = std::move(set)](const std::string&) { set(); }});
+  }
+
+  // Returns false when --help was given (the usage has been printed).
+  bool parse(int argc, char** argv, std::ostream& out) {
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == "--help" || arg == "-h") {
+        usage(out);
+        return false;
+      }
+      std::string value;
+      bool has_inline_value = false;
+      if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        has_inline_value = true;
+      }
+      const Option* opt = find(arg);
+      if (!opt) throw ctnet::OptionError("unknown option '" + arg + "' (see --help)");
+      if (!opt->value_name.empty() && !has_inline_value) {
+        if (i + 1 >= argc) throw ctnet::OptionError(arg + ": missing value (" + opt->value_name + ")");
+        value = argv[++i];
+      } else if (opt->value_name.empty() && has_inline_value) {
+        throw ctnet::OptionError(arg + " takes no value");
+      }
+      opt->set(value);
+    }
+    return true;
+  }
+
+  void usage(std::ostream& out) const {
+    out << "usage: " << program_ << " [options]\n\n" << description_ << "\n\noptions:\n";
+    for (const Option& o : options_) {
+      std::string head = "  " + o.name + (o.value_name.empty() ? "" : " " + o.value_name);
+      if (head.size() < 24) head.resize(24, ' ');
+      else head += "\n" + std::string(24, ' ');
+      out << head << o.help << '\n';
+    }
+    out << "  --help, -h              show this help\n";
+  }
+
+ private:
+  struct Option {
+    std::string name, value_name, help;
+    std::function<void(const std::string&)> set;
+  };
+  const Option* find(const std::string& name) const {
+    for (const Option& o : options_)
+      if (o.name == name) return &o;
+    return nullptr;
+  }
+  std::string program_, description_;
+  std::vector<Option> options_;
+};
+
+}  // namespace examples
