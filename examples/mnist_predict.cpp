@@ -1,0 +1,132 @@
+// mnist_predict: load a checkpoint saved by one of the MNIST examples and classify images.
+//
+//   mnist_predict --model mnist_step3_gap.safetensors digit.png other.pgm
+//   mnist_predict --model mnist_step3_gap.safetensors --test 10
+//
+// The checkpoint records which example saved it, so the matching network type is chosen automatically.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <ctnet/ctnet.hpp>
+#include <ctnet/data/image_file.hpp>
+#include <ctnet/data/mnist.hpp>
+#include <ctnet/data/transforms.hpp>
+#include <ctnet/train/checkpoint.hpp>
+
+#include "common/cli.hpp"
+#include "common/mnist_example.hpp"
+#include "mnist_models.hpp"
+
+namespace {
+
+struct PredictOptions {
+  std::string model;
+  std::string data = examples::default_data_dir();
+  long test = 0;
+  std::string invert = "auto";
+  std::vector<std::string> images;
+};
+
+// MNIST digits are light on dark. A photo or drawing is usually dark on light: judge by the border.
+bool looks_dark_on_light(const ctnet::GrayImage& img) {
+  double sum = 0;
+  long n = 0;
+  for (int r = 0; r < img.rows; ++r)
+    for (int c = 0; c < img.cols; ++c)
+      if (r == 0 || c == 0 || r == img.rows - 1 || c == img.cols - 1) sum += img.pixels[std::size_t(r * img.cols + c)], ++n;
+  return n > 0 && sum / double(n) > 0.5;
+}
+
+template <class Net>
+int predict(const PredictOptions& o) {
+  using namespace ctnet;
+  Model<Net> model(0, 1);
+  load_checkpoint(model, o.model);
+  model.eval();
+  const Normalize normalize;
+  std::vector<float> x(784);
+  const auto classify = [&](const std::string& what, int label) {
+    const float* log_probs = model.forward(x.data(), 1);
+    int best = 0;
+    for (int k = 1; k < 10; ++k)
+      if (log_probs[k] > log_probs[best]) best = k;
+    std::printf("%s: %d (probability %.4f)", what.c_str(), best, std::exp(double(log_probs[best])));
+    if (label >= 0) std::printf("  label %d %s", label, label == best ? "ok" : "WRONG");
+    std::printf("\n");
+    return label < 0 || label == best;
+  };
+  long right = 0;
+  if (o.test > 0) {
+    const Dataset test = load_mnist_split(o.data, false);
+    const long n = std::min<long>(o.test, test.count);
+    for (long i = 0; i < n; ++i) {
+      for (int p = 0; p < 784; ++p) x[std::size_t(p)] = normalize(float(test.image(int(i))[p]) / 255.0f);
+      right += classify("test[" + std::to_string(i) + "]", test.labels[std::size_t(i)]);
+    }
+    std::printf("%ld of %ld correct\n", right, n);
+  }
+  for (const std::string& path : o.images) {
+    GrayImage img = read_gray_image(path);
+    const bool invert = o.invert == "yes" || (o.invert == "auto" && looks_dark_on_light(img));
+    img = resize_bilinear(img, 28, 28);
+    for (int p = 0; p < 784; ++p) {
+      const float v = img.pixels[std::size_t(p)];
+      x[std::size_t(p)] = normalize(invert ? 1.0f - v : v);
+    }
+    classify(path + (invert ? " (inverted)" : ""), -1);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  PredictOptions o;
+  examples::CommandLine cli("mnist_predict [options] [IMAGE.png|IMAGE.pgm ...]",
+                            "Classify handwritten digits with a checkpoint saved by an MNIST example (--save).\n"
+                            "Images of any size are converted to gray and resized to 28x28.");
+  cli.option("--model", "PATH", "checkpoint to load (required)", [&](const std::string& v) { o.model = v; });
+  cli.option("--test", "N", "classify the first N MNIST test images and compare with their labels (default: 0)",
+             [&](const std::string& v) { o.test = examples::parse_number<long>("--test", v, 1, 10000); });
+  cli.option("--data", "DIR", "MNIST directory for --test (default: " + o.data + ")",
+             [&](const std::string& v) { o.data = v; });
+  cli.option("--invert", "MODE", "auto, yes or no: turn dark-on-light images into MNIST's light-on-dark "
+                                 "(default: auto, judged by the border)",
+             [&](const std::string& v) {
+               if (v != "auto" && v != "yes" && v != "no")
+                 throw ctnet::OptionError("--invert: '" + v + "' is not one of auto, yes, no");
+               o.invert = v;
+             });
+  // Positional arguments are images; options are handled by the parser.
+  std::vector<char*> args{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--", 0) == 0 || a == "-h") {
+      args.push_back(argv[i]);
+      if (a.find('=') == std::string::npos && a != "--help" && a != "-h" && i + 1 < argc) args.push_back(argv[++i]);
+    } else {
+      o.images.push_back(a);
+    }
+  }
+  if (!cli.parse(int(args.size()), args.data(), std::cout)) return 0;
+  if (o.model.empty()) throw ctnet::OptionError("--model PATH is required");
+  if (o.images.empty() && o.test == 0) throw ctnet::OptionError("nothing to classify: give image files or --test N");
+
+  const ctnet::SafetensorsFile file = ctnet::load_safetensors(o.model);
+  const auto it = file.metadata.find("user.example");
+  const std::string example = it == file.metadata.end() ? "mnist_step3_gap" : it->second;
+  if (example == "mnist_step3_gap") return predict<mnist::Step3Gap>(o);
+  if (example == "mnist_step1_skeleton") return predict<mnist::Step1Skeleton>(o);
+  if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o);
+  if (example == "mnist_session3") return predict<mnist::Session3>(o);
+  throw ctnet::CheckpointError("'" + o.model + "' was saved by '" + example + "', which mnist_predict does not know");
+} catch (const ctnet::OptionError& e) {
+  std::cerr << "error: " << e.what() << "\n(see mnist_predict --help)\n";
+  return 2;
+} catch (const ctnet::Error& e) {
+  std::cerr << "error: " << e.what() << "\n";
+  return 1;
+}
