@@ -14,12 +14,9 @@
 #include <ctnet/ctnet.hpp>
 #include <ctnet/data/idx.hpp>
 
-using Net = ctnet::Sequential<ctnet::Input<1, 8, 8>,
-                              ctnet::Conv2d<4, 3>, ctnet::ReLU,  // 4x6x6: 4*1*3*3 + 4 = 40 parameters
-                              ctnet::MaxPool2d<2>,               // 4x3x3
-                              ctnet::Flatten,                    // 36
-                              ctnet::Linear<10>,                 // 10: 36*10 + 10 = 370 parameters
-                              ctnet::LogSoftmax>;
+// 1x8x8 -> Conv2d 4x6x6 (4*1*3*3 + 4 = 40 parameters) -> MaxPool2d 4x3x3 -> Flatten 36 -> Linear 10 (36*10 + 10 = 370).
+using Net = ctnet::Sequential<ctnet::Input<1, 8, 8>, ctnet::Conv2d<4, 3>, ctnet::ReLU, ctnet::MaxPool2d<2>,
+                              ctnet::Flatten, ctnet::Linear<10>, ctnet::LogSoftmax>;
 static_assert(ctnet::has_output_shape<Net, ctnet::Shape<10>>());
 static_assert(Net::parameter_count == 410);
 
@@ -38,8 +35,7 @@ void check_idx() {
   const auto path = (std::filesystem::temp_directory_path() / "ctnet_consumer_test.idx.gz").string();
   const unsigned char file[] = {0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6};
   gzFile gz = gzopen(path.c_str(), "wb");
-  check(gz != nullptr && gzwrite(gz, file, sizeof file) == int(sizeof file) && gzclose(gz) == Z_OK,
-        "writing " + path);
+  check(gz != nullptr && gzwrite(gz, file, sizeof file) == int(sizeof file) && gzclose(gz) == Z_OK, "writing " + path);
   const ctnet::IdxArray a = ctnet::read_idx(path);
   std::filesystem::remove(path);
   check(a.dims == std::vector<int>{2, 3}, "IDX dimensions");
