@@ -171,7 +171,7 @@ int run_mnist_example(int argc, char** argv, const MnistExampleConfig& config) t
   train_options.seed = o.seed;
   if (o.rotation > 0 || o.translate > 0) train_options.augment = RandomAffine(o.rotation, o.translate, o.translate);
   LoaderOptions test_options;
-  test_options.batch_size = o.batch;
+  test_options.batch_size = 1000;
   test_options.shuffle = false;
   DataLoader train_loader(train, train_options), test_loader(test, test_options);
 
@@ -182,7 +182,7 @@ int run_mnist_example(int argc, char** argv, const MnistExampleConfig& config) t
             << (o.rotation > 0 ? ", rotation +-" + std::to_string(int(o.rotation)) + " deg" : std::string())
             << ", seed " << o.seed << ", " << o.threads << " threads\n\n";
 
-  Model<Net> model(o.seed, o.batch);
+  Model<Net> model(o.seed, o.batch, test_options.batch_size);
   SGD<float> sgd(o.lr, config.momentum, 0, o.weight_decay);
   const long steps_per_epoch = train_loader.batches_per_epoch();
   StepSchedule schedule;

@@ -20,3 +20,4 @@
 #include "layers/reshape.hpp"
 #include "model.hpp"
 #include "inspect/gradient_check.hpp"
+#include "inspect/profile.hpp"

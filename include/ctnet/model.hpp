@@ -7,6 +7,7 @@
 // bits) on the host and copied to the backend's memory; names follow PyTorch ("0.weight", "1.running_mean").
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,12 +37,14 @@ class Model {
   static constexpr long output_size = Net::output_shape_t::size;
   static constexpr long parameter_count = Net::parameter_count;
 
-  explicit Model(std::uint64_t seed = 0, long max_batch = 256)
+  // max_batch bounds forward/backward batches; max_inference_batch bounds predict() batches (default:
+  // max_batch). Inference needs far less memory per sample than training, so it can be much larger.
+  explicit Model(std::uint64_t seed = 0, long max_batch = 256, long max_inference_batch = 0)
       : seed_(seed) {
     params_.resize(std::size_t(Net::parameter_count));
     grads_.resize(std::size_t(Net::parameter_count));
     buffers_.resize(std::size_t(Net::buffer_count));
-    set_max_batch(max_batch);
+    set_max_batch(max_batch, max_inference_batch);
     reset_parameters(seed);
   }
 
@@ -58,14 +61,20 @@ class Model {
   }
 
   // Resizes the workspace; the only call that allocates besides construction.
-  void set_max_batch(long max_batch) {
+  void set_max_batch(long max_batch, long max_inference_batch = 0) {
     if (max_batch < 1) throw OptionError("Model: max_batch must be at least 1, got " + std::to_string(max_batch));
+    if (max_inference_batch < 0)
+      throw OptionError("Model: max_inference_batch must be positive, got " + std::to_string(max_inference_batch));
     max_batch_ = max_batch;
-    workspace_.resize(std::size_t(Net::workspace_size(max_batch)));
-    input_.resize(std::size_t(input_size * max_batch));
-    output_.resize(std::size_t(output_size * max_batch));
+    max_inference_batch_ = max_inference_batch > 0 ? max_inference_batch : max_batch;
+    const long rows = std::max(max_batch_, max_inference_batch_);
+    workspace_.resize(std::size_t(
+        std::max(Net::workspace_size(max_batch_), Net::inference_workspace_size(max_inference_batch_))));
+    input_.resize(std::size_t(input_size * rows));
+    output_.resize(std::size_t(output_size * rows));
   }
   long max_batch() const { return max_batch_; }
+  long max_inference_batch() const { return max_inference_batch_; }
 
   void train(bool on = true) { training_ = on; }
   void eval() { training_ = false; }
@@ -91,6 +100,21 @@ class Model {
   }
   T* input_buffer() { return input_.data(); }
 
+  // Eval-mode forward for prediction only (no backward may follow): keeps no activations, so batches
+  // up to max_inference_batch fit in little memory. Running statistics are used, dropout is off.
+  const T* predict(const T* x, long n) {
+    if (n < 1 || n > max_inference_batch_)
+      throw OptionError("Model::predict: batch of " + std::to_string(n) + " samples; this model takes 1 to " +
+                        std::to_string(max_inference_batch_));
+    input_.upload(x, std::size_t(n * input_size));
+    Context<T> c = context();
+    c.training = false;
+    c.inference = true;
+    Net::template forward<Backend>(c, input_.data(), output_.data(), n);
+    last_batch_ = 0;  // nothing to back-propagate
+    return output_.data();
+  }
+
   // Back-propagates grad_output [n x output_size] of the last forward; accumulates parameter gradients.
   // grad_input, when given, receives the gradient with respect to the input [n x input_size].
   void backward(const T* grad_output, T* grad_input = nullptr) {
@@ -112,6 +136,7 @@ class Model {
   T* parameter_data() { return params_.data(); }
   T* gradient_data() { return grads_.data(); }
   T* buffer_data() { return buffers_.data(); }
+  T* output_data() { return output_.data(); }
 
   // Copies to and from host memory, for any backend (checkpoints, tests comparing backends).
   std::vector<T> read_parameters() const { return read(params_); }
@@ -125,6 +150,19 @@ class Model {
   void write_parameters(const std::vector<T>& host) { write(params_, host, "parameters"); }
   void write_buffers(const std::vector<T>& host) { write(buffers_, host, "buffers"); }
   long last_batch() const { return last_batch_; }
+
+  // The views the network's layers receive; public for tools that step through layers.
+  Context<T> context() {
+    Context<T> c;
+    c.params = params_.data();
+    c.grads = grads_.data();
+    c.buffers = buffers_.data();
+    c.work = workspace_.data();
+    c.training = training_;
+    c.seed = seed_;
+    c.step = step_;
+    return c;
+  }
 
   std::uint64_t seed() const { return seed_; }
   std::uint64_t step() const { return step_; }
@@ -171,21 +209,11 @@ class Model {
                         std::to_string(max_batch_) + " (set_max_batch to raise it)");
   }
 
-  Context<T> context() {
-    Context<T> c;
-    c.params = params_.data();
-    c.grads = grads_.data();
-    c.buffers = buffers_.data();
-    c.work = workspace_.data();
-    c.training = training_;
-    c.seed = seed_;
-    c.step = step_;
-    return c;
-  }
 
   std::uint64_t seed_;
   std::uint64_t step_ = 0;
   long max_batch_ = 0;
+  long max_inference_batch_ = 0;
   long last_batch_ = 0;
   bool training_ = true;
   Buffer params_, grads_, buffers_, workspace_, input_, output_;

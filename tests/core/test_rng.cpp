@@ -49,3 +49,12 @@ TEST_CASE("uniform draws cover 0 to 1 evenly and below(n) stays in range") {
   for (int b : buckets) CHECK(b == doctest::Approx(10000).epsilon(0.05));
   for (int i = 0; i < 1000; ++i) CHECK(g.below(7) < 7u);
 }
+
+TEST_CASE("random_blocks computes the same blocks as random_block, lane by lane") {
+  std::uint32_t out[4][16];
+  random_blocks(77, RngStream::dropout, (5ull << 40) | 3, 1000, out);
+  for (int l = 0; l < 16; ++l) {
+    const Philox4x32 r = random_block(77, RngStream::dropout, (5ull << 40) | 3, 1000 + std::uint64_t(l));
+    for (int k = 0; k < 4; ++k) CHECK(out[k][l] == r.v[k]);
+  }
+}

@@ -110,3 +110,21 @@ TEST_CASE("a batch larger than the model's maximum is a clear error") {
   using Small = Model<Sequential<Input<4>, Linear<2>>>;
   CHECK_THROWS_AS(Small(1, 0), OptionError);
 }
+
+TEST_CASE("predict equals the eval-mode forward pass and takes larger batches") {
+  using N = mnist::Step3Gap;
+  Model<N> m(4, 8, 64);
+  Generator g(1, RngStream::user);
+  for (float& v : m.buffers()) v = g.uniform() + 0.5f;  // non-trivial running statistics
+  std::vector<float> x(64 * 784);
+  for (float& v : x) v = g.uniform();
+  m.eval();
+  const float* y = m.forward(x.data(), 8);
+  const std::vector<float> eval_out(y, y + 80);
+  const float* p = m.predict(x.data(), 64);
+  CHECK(std::vector<float>(p, p + 80) == eval_out);
+  CHECK_THROWS_AS(m.predict(x.data(), 65), OptionError);
+  CHECK_THROWS_AS(m.forward(x.data(), 9), OptionError);
+  // The inference workspace per sample is far smaller than training's.
+  static_assert(N::inference_workspace_size(1000) < N::workspace_size(1000) / 4);
+}

@@ -47,3 +47,20 @@ TEST_CASE("Dropout backward applies the forward mask") {
   check_gradients<Sequential<Input<3, 4, 4>, Dropout<0.3f>>>();
   check_gradients<Sequential<Input<3, 4, 4>, Dropout2d<0.3f>>>();
 }
+
+TEST_CASE("the CPU's blocked dropout draws the masks of the per-element kernel body (as CUDA runs it)") {
+  constexpr long n = 3 * 5 * 7 * 2;  // not a multiple of four units
+  std::vector<float> x(n), fast(n), body(n);
+  for (long i = 0; i < n; ++i) x[std::size_t(i)] = float(i) + 0.5f;
+  for (long unit_size : {1L, 7L, 35L}) {
+    Cpu::dropout_forward(x.data(), fast.data(), n, 42, 9, 3, unit_size, 0.3f);
+    for (long i = 0; i < n; ++i) kernels::dropout_apply(i, x.data(), body.data(), 42, 9, 3, unit_size, 0.3f);
+    CHECK(fast == body);
+  }
+  // The integer threshold is the float comparison u >= p for every 24-bit u.
+  for (float p : {0.0f, 0.05f, 0.3f, 0.5f, 0.999f}) {
+    const std::uint32_t t = kernels::dropout_threshold(p);
+    CHECK(float(t) / 16777216.0f >= p);
+    if (t > 0) CHECK(float(t - 1) / 16777216.0f < p);
+  }
+}

@@ -33,6 +33,9 @@ struct Context {
   T* buffers = nullptr;       // running statistics and other non-trainable state
   T* work = nullptr;          // this layer's workspace for the current batch
   bool training = false;
+  // Inference: forward only, no backward will follow, so layers keep nothing for it and the workspace
+  // holds only two activation buffers and each layer's fixed part (see BoundSequential).
+  bool inference = false;
   std::uint64_t seed = 0;
   std::uint64_t step = 0;  // training-step counter: dropout masks are a function of (seed, step, layer)
 

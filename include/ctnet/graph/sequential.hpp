@@ -161,6 +161,8 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
       activation_offsets[layer_count] + 2 * max_inner_activation + layer_work_per_sample[layer_count];
   static constexpr long workspace_fixed = layer_work_fixed[layer_count];
   static constexpr long workspace_size(long n) { return workspace_per_sample * n + workspace_fixed; }
+  // Inference keeps no activations for backward: two alternating buffers suffice.
+  static constexpr long inference_workspace_size(long n) { return 2 * max_inner_activation * n + workspace_fixed; }
 
   template <class T>
   static void init(T* params, T* buffers, std::uint64_t seed) {
@@ -176,6 +178,16 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
 
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
+    if (ctx.inference) {
+      for_each_layer([&]<std::size_t I, class L>() {
+        const T* in = I == 0 ? x : ctx.work + ((I - 1) % 2) * max_inner_activation * n;
+        T* out = I + 1 == layer_count ? y : ctx.work + (I % 2) * max_inner_activation * n;
+        L::template forward<B>(ctx.shifted(parameter_offsets[I], buffer_offsets[I],
+                                           2 * max_inner_activation * n + layer_work_fixed[I]),
+                               in, out, n);
+      });
+      return;
+    }
     for_each_layer([&]<std::size_t I, class L>() {
       const T* in = I == 0 ? x : activation<I - 1>(ctx.work, n);
       T* out = I + 1 == layer_count ? y : activation<I>(ctx.work, n);
@@ -209,7 +221,7 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
     }(std::make_index_sequence<layer_count>{});
   }
 
- private:
+ // Workspace views, public for tools that step through layers (inspect/profile.hpp).
   template <std::size_t I, class T>
   static T* activation(T* work, long n) {
     return work + activation_offsets[I] * n;

@@ -43,8 +43,9 @@ struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
 
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
-    T* xhat = ctx.work;
-    T* mean = ctx.work + workspace_per_sample * n;
+    // Inference keeps no normalised copy for backward, and the workspace holds only the fixed part.
+    T* xhat = ctx.inference ? nullptr : ctx.work;
+    T* mean = ctx.inference ? ctx.work : ctx.work + workspace_per_sample * n;
     T* inv_std = mean + C;
     if (ctx.training)
       B::template batchnorm_forward_train<C, Spatial>(x, y, xhat, mean, inv_std, ctx.params, ctx.params + C,

@@ -4,8 +4,8 @@
 // (scores, int targets) such as NLLLoss or CrossEntropyLoss, and an optimizer with step(params, grads)
 // and set_lr. Guarantees: train_epoch runs one pass over a DataLoader in training mode, setting the
 // learning rate before every step from `lr_at(global_step, epoch)` (per-batch schedules such as OneCycleLR
-// and per-epoch ones such as StepLR alike), and reports mean loss and accuracy; evaluate runs in eval mode
-// (running BatchNorm statistics, no dropout) and restores the previous mode. No allocation per batch.
+// and per-epoch ones such as StepLR alike), and reports mean loss and accuracy; evaluate runs Model::predict
+// (running BatchNorm statistics, no dropout, no activations kept). No allocation per batch.
 #pragma once
 
 #include <chrono>
@@ -42,19 +42,16 @@ struct StepSchedule {
 template <class M, class Loss>
 EvalResult evaluate(M& model, DataLoader& loader, const Loss& loss) {
   constexpr int classes = int(M::output_size);
-  const bool was_training = model.training();
-  model.eval();
   EvalResult r;
   Batch batch;
   loader.start_epoch(0);
   while (loader.next(batch)) {
-    const auto* out = model.forward(batch.images.data(), batch.size);
+    const auto* out = model.predict(batch.images.data(), batch.size);
     r.loss += double(loss.forward(out, batch.labels.data(), batch.size, classes)) * batch.size;
     r.correct += correct_count(out, batch.labels.data(), batch.size, classes);
     r.total += batch.size;
   }
   if (r.total > 0) r.loss /= double(r.total);
-  model.train(was_training);
   return r;
 }
 

@@ -24,10 +24,20 @@ CTNET_HD inline void relu_backward(long i, const T* y, const T* gy, T* gx) {
   gx[i] = y[i] > T(0) ? gy[i] : T(0);
 }
 
-// Mask element `unit` of a layer at `position` for training step `step`: true means kept.
+// Dropout keeps unit `unit` when its uniform draw u = bits/2^24 (24 random bits) is >= p, that is when
+// bits >= ceil(p * 2^24): an integer comparison with the same result. Masks are a pure function of
+// (seed, step, layer position, unit), so forward and backward, CPU and CUDA draw the same ones.
+CTNET_HD inline std::uint32_t dropout_threshold(float p) {
+  const float t = p * 16777216.0f;  // exact: a power-of-two scaling
+  const std::uint32_t floor_t = static_cast<std::uint32_t>(t);
+  return static_cast<float>(floor_t) == t ? floor_t : floor_t + 1;
+}
+CTNET_HD inline std::uint64_t dropout_draw(std::uint64_t step, int position) {
+  return (step << 10) | static_cast<std::uint64_t>(position & 1023);
+}
 CTNET_HD inline bool dropout_keep(std::uint64_t seed, std::uint64_t step, int position, long unit, float p) {
-  const std::uint64_t draw = (step << 10) | static_cast<std::uint64_t>(position & 1023);
-  return random_uniform(seed, RngStream::dropout, draw, static_cast<std::uint64_t>(unit)) >= p;
+  return (random_bits(seed, RngStream::dropout, dropout_draw(step, position), static_cast<std::uint64_t>(unit)) >>
+          8) >= dropout_threshold(p);
 }
 
 // `unit_size` elements share one mask bit: 1 for Dropout, H*W for Dropout2d (whole channels).
@@ -66,15 +76,22 @@ CTNET_HD inline void avgpool_forward(long o, const T* x, T* y, int in_h, int in_
   y[o] = sum / T(kernel * kernel);
 }
 
-// Batch-norm affine step with precomputed per-channel mean and inverse standard deviation;
-// `spatial` is H*W (1 for BatchNorm1d). xhat (optional) keeps the normalised value for backward.
+// Batch-norm's normalise-and-scale of one value of channel c, given that channel's mean and inverse
+// standard deviation; h (the normalised value) is kept for backward.
+template <class T>
+CTNET_HD inline T batchnorm_normalize(T x, T mean, T inv_std, T gamma, T beta, T& h) {
+  h = (x - mean) * inv_std;
+  return gamma * h + beta;
+}
+
+// The same for element i of a [batch x channels x spatial] tensor (spatial = H*W, 1 for BatchNorm1d).
 template <class T>
 CTNET_HD inline void batchnorm_apply(long i, const T* x, T* y, T* xhat, const T* mean, const T* inv_std,
                                      const T* gamma, const T* beta, int channels, long spatial) {
   const int c = static_cast<int>((i / spatial) % channels);
-  const T h = (x[i] - mean[c]) * inv_std[c];
+  T h;
+  y[i] = batchnorm_normalize(x[i], mean[c], inv_std[c], gamma[c], beta[c], h);
   if (xhat) xhat[i] = h;
-  y[i] = gamma[c] * h + beta[c];
 }
 
 }  // namespace ctnet::kernels

@@ -3,16 +3,52 @@
 // Requires: x laid out [batch x channels x spatial] (spatial = H*W, or 1 for BatchNorm1d).
 // Guarantees: training uses the batch's biased variance to normalise and updates the running variance
 // with the unbiased one, as PyTorch does; per-channel sums are computed by one thread in a fixed order,
-// so results do not depend on the thread count. `mean` and `inv_std` (C each) and `xhat` (the whole
+// so results do not depend on the thread count; the statistics and input-gradient arithmetic are the
+// shared bodies of backend/common/norm.hpp. `mean` and `inv_std` (C each) and `xhat` (the whole
 // tensor) are kept for backward.
 #pragma once
 
-#include <cmath>
-
 #include "../common/elementwise.hpp"
+#include "../common/norm.hpp"
 #include "elementwise.hpp"
 
 namespace ctnet::cpu {
+
+// Per (sample, channel) plane, so each channel's constants are loaded once and the inner loops vectorise.
+template <int C, long Spatial, class T>
+void batchnorm_normalize_planes(const T* x, T* y, T* xhat, const T* mean, const T* inv_std, const T* gamma,
+                                const T* beta, long n) {
+#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
+  for (long plane = 0; plane < n * C; ++plane) {
+    const int c = int(plane % C);
+    const T m = mean[c], s = inv_std[c], g = gamma[c], b = beta[c];
+    const T* xp = x + plane * Spatial;
+    T* yp = y + plane * Spatial;
+    if (xhat) {
+      T* hp = xhat + plane * Spatial;
+      for (long i = 0; i < Spatial; ++i) yp[i] = kernels::batchnorm_normalize(xp[i], m, s, g, b, hp[i]);
+    } else {
+      for (long i = 0; i < Spatial; ++i) {
+        T h;
+        yp[i] = kernels::batchnorm_normalize(xp[i], m, s, g, b, h);
+      }
+    }
+  }
+}
+
+// Sum and sum of squares of one plane: float partial sums over a plane (a few hundred values), double
+// across planes, so precision holds for any batch.
+template <long Spatial, class T>
+inline void plane_sums(const T* p, double& sum, double& sum_sq) {
+  T s = T(0), q = T(0);
+#pragma omp simd reduction(+ : s, q)
+  for (long i = 0; i < Spatial; ++i) {
+    s += p[i];
+    q += p[i] * p[i];
+  }
+  sum += double(s);
+  sum_sq += double(q);
+}
 
 struct NormOps {
   template <int C, long Spatial, class T>
@@ -20,38 +56,23 @@ struct NormOps {
                                       const T* beta, T* running_mean, T* running_var, long n, double momentum,
                                       double eps) {
     const long count = n * Spatial;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
     for (int c = 0; c < C; ++c) {
-      double sum = 0;
-      for (long s = 0; s < n; ++s)
-        for (long i = 0; i < Spatial; ++i) sum += x[(s * C + c) * Spatial + i];
+      double sum = 0, sq = 0;
+      for (long s = 0; s < n; ++s) plane_sums<Spatial>(x + (s * C + c) * Spatial, sum, sq);
       const double mu = sum / double(count);
-      double sq = 0;
-      for (long s = 0; s < n; ++s)
-        for (long i = 0; i < Spatial; ++i) {
-          const double d = x[(s * C + c) * Spatial + i] - mu;
-          sq += d * d;
-        }
-      const double var = sq / double(count);
-      mean[c] = T(mu);
-      inv_std[c] = T(1.0 / std::sqrt(var + eps));
-      const double unbiased = count > 1 ? sq / double(count - 1) : var;
-      running_mean[c] = T((1 - momentum) * running_mean[c] + momentum * mu);
-      running_var[c] = T((1 - momentum) * running_var[c] + momentum * unbiased);
+      const double squared_deviations = std::max(0.0, sq - double(count) * mu * mu);
+      kernels::batchnorm_train_stats(c, mu, squared_deviations, count, mean, inv_std, running_mean, running_var,
+                                     momentum, eps);
     }
-    for_each_index(n * C * Spatial,
-                   [=](long i) { kernels::batchnorm_apply(i, x, y, xhat, mean, inv_std, gamma, beta, C, Spatial); });
+    batchnorm_normalize_planes<C, Spatial>(x, y, xhat, mean, inv_std, gamma, beta, n);
   }
 
   template <int C, long Spatial, class T>
   static void batchnorm_forward_eval(const T* x, T* y, T* xhat, T* mean, T* inv_std, const T* gamma, const T* beta,
                                      const T* running_mean, const T* running_var, long n, double eps) {
-    for (int c = 0; c < C; ++c) {
-      mean[c] = running_mean[c];
-      inv_std[c] = T(1.0 / std::sqrt(double(running_var[c]) + eps));
-    }
-    for_each_index(n * C * Spatial,
-                   [=](long i) { kernels::batchnorm_apply(i, x, y, xhat, mean, inv_std, gamma, beta, C, Spatial); });
+    for (int c = 0; c < C; ++c) kernels::batchnorm_eval_stats(c, mean, inv_std, running_mean, running_var, eps);
+    batchnorm_normalize_planes<C, Spatial>(x, y, xhat, mean, inv_std, gamma, beta, n);
   }
 
   // batch_statistics: the forward pass normalised with batch statistics (training), so the mean and
@@ -60,26 +81,31 @@ struct NormOps {
   static void batchnorm_backward(const T* gy, const T* xhat, const T* inv_std, const T* gamma, T* gx, T* ggamma,
                                  T* gbeta, long n, bool batch_statistics) {
     const long count = n * Spatial;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
     for (int c = 0; c < C; ++c) {
       double sum_gy = 0, sum_gy_xhat = 0;
-      for (long s = 0; s < n; ++s)
+      for (long s = 0; s < n; ++s) {
+        const T* g = gy + (s * C + c) * Spatial;
+        const T* h = xhat + (s * C + c) * Spatial;
+        T a = T(0), b = T(0);
+#pragma omp simd reduction(+ : a, b)
         for (long i = 0; i < Spatial; ++i) {
-          const long at = (s * C + c) * Spatial + i;
-          sum_gy += gy[at];
-          sum_gy_xhat += double(gy[at]) * xhat[at];
+          a += g[i];
+          b += g[i] * h[i];
         }
+        sum_gy += double(a);
+        sum_gy_xhat += double(b);
+      }
       ggamma[c] += T(sum_gy_xhat);
       gbeta[c] += T(sum_gy);
       if (!gx) continue;
       const double k = double(gamma[c]) * inv_std[c];
-      for (long s = 0; s < n; ++s)
-        for (long i = 0; i < Spatial; ++i) {
-          const long at = (s * C + c) * Spatial + i;
-          gx[at] = batch_statistics
-                       ? T(k / double(count) * (double(count) * gy[at] - sum_gy - double(xhat[at]) * sum_gy_xhat))
-                       : T(k * gy[at]);
-        }
+      for (long s = 0; s < n; ++s) {
+        const long at = (s * C + c) * Spatial;
+        for (long i = 0; i < Spatial; ++i)
+          gx[at + i] = kernels::batchnorm_grad_input(gy[at + i], xhat[at + i], k, sum_gy, sum_gy_xhat, count,
+                                                     batch_statistics);
+      }
     }
   }
 };

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "../common/elementwise.hpp"
+#include "../common/pool.hpp"
 #include "elementwise.hpp"
 
 namespace ctnet::cpu {
@@ -61,16 +62,12 @@ struct PoolOps {
 
   template <int Spatial, class T>
   static void global_avgpool_forward(const T* x, T* y, long planes) {
-    for_each_index(planes, [=](long p) {
-      T sum = T(0);
-      for (int i = 0; i < Spatial; ++i) sum += x[p * Spatial + i];
-      y[p] = sum / T(Spatial);
-    });
+    for_each_index(planes, [=](long p) { kernels::global_avgpool_forward(p, x, y, Spatial); });
   }
 
   template <int Spatial, class T>
   static void global_avgpool_backward(const T* gy, T* gx, long planes) {
-    for_each_index(planes * Spatial, [=](long i) { gx[i] = gy[i / Spatial] / T(Spatial); });
+    for_each_index(planes * Spatial, [=](long i) { kernels::global_avgpool_backward(i, gy, gx, Spatial); });
   }
 };
 

@@ -1,11 +1,10 @@
 // ctnet/backend/cpu/softmax.hpp — softmax and log-softmax over the last dimension on the CPU.
 //
-// Requires: x [rows x N] row-major. Guarantees: numerically stable (max subtracted); one row per task.
+// Requires: x [rows x N] row-major. Guarantees: numerically stable (max subtracted); one row per task, running
+// the shared row bodies of backend/common/softmax.hpp that the CUDA backend runs too.
 #pragma once
 
-#include <algorithm>
-#include <cmath>
-
+#include "../common/softmax.hpp"
 #include "elementwise.hpp"
 
 namespace ctnet::cpu {
@@ -13,42 +12,21 @@ namespace ctnet::cpu {
 struct SoftmaxOps {
   template <int N, class T>
   static void log_softmax_forward(const T* x, T* y, long rows) {
-    for_each_index(rows, [=](long r) {
-      const T* xr = x + r * N;
-      const T m = *std::max_element(xr, xr + N);
-      T sum = T(0);
-      for (int i = 0; i < N; ++i) sum += std::exp(xr[i] - m);
-      const T log_sum = m + std::log(sum);
-      for (int i = 0; i < N; ++i) y[r * N + i] = xr[i] - log_sum;
-    });
+    for_each_index(rows, [=](long r) { kernels::log_softmax_row(r, x, y, N); });
   }
   // gx = gy - softmax * sum(gy), with softmax = exp(y).
   template <int N, class T>
   static void log_softmax_backward(const T* y, const T* gy, T* gx, long rows) {
-    for_each_index(rows, [=](long r) {
-      T sum = T(0);
-      for (int i = 0; i < N; ++i) sum += gy[r * N + i];
-      for (int i = 0; i < N; ++i) gx[r * N + i] = gy[r * N + i] - std::exp(y[r * N + i]) * sum;
-    });
+    for_each_index(rows, [=](long r) { kernels::log_softmax_backward_row(r, y, gy, gx, N); });
   }
   template <int N, class T>
   static void softmax_forward(const T* x, T* y, long rows) {
-    for_each_index(rows, [=](long r) {
-      const T* xr = x + r * N;
-      const T m = *std::max_element(xr, xr + N);
-      T sum = T(0);
-      for (int i = 0; i < N; ++i) sum += (y[r * N + i] = std::exp(xr[i] - m));
-      for (int i = 0; i < N; ++i) y[r * N + i] /= sum;
-    });
+    for_each_index(rows, [=](long r) { kernels::softmax_row(r, x, y, N); });
   }
   // gx = y * (gy - sum(gy * y)).
   template <int N, class T>
   static void softmax_backward(const T* y, const T* gy, T* gx, long rows) {
-    for_each_index(rows, [=](long r) {
-      T dot = T(0);
-      for (int i = 0; i < N; ++i) dot += gy[r * N + i] * y[r * N + i];
-      for (int i = 0; i < N; ++i) gx[r * N + i] = y[r * N + i] * (gy[r * N + i] - dot);
-    });
+    for_each_index(rows, [=](long r) { kernels::softmax_backward_row(r, y, gy, gx, N); });
   }
 };
 

@@ -1,0 +1,195 @@
+// ctnet_bench: training and inference speed of the reference S4-GAP network (or the flagship) on the
+// CPU, printed as JSON lines comparable with ../shared/bench/pytorch_ref.py speed.
+//
+//   ctnet_bench --model reference --batch 128 --threads 2 --data data/mnist
+//
+// train: random batches of `--batch` (as pytorch_ref.py: 10 warm-up steps, then the median images/s of
+// `--reps` runs of `--steps` steps), SGD lr 0.01 momentum 0.9, NLL loss; images are kept as bytes and
+// normalised per batch. infer: batches of 1000 over the 10k test set, median of --reps passes.
+// latency_b1: one image at a time, 50 warm-up calls, then the median/p10/p90 of 1000 calls.
+// --per-layer adds one line per layer with its forward and backward time at the training batch.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <ctnet/ctnet.hpp>
+#include <ctnet/core/json.hpp>
+#include <ctnet/data/mnist.hpp>
+#include <ctnet/data/transforms.hpp>
+#include <ctnet/inspect/profile.hpp>
+#include <ctnet/train/loss.hpp>
+#include <ctnet/train/optimizer.hpp>
+
+#include "common/cli.hpp"
+#include "common/mnist_example.hpp"
+#include "mnist_models.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchOptions {
+  std::string model = "reference";
+  std::string data = examples::default_data_dir();
+  int batch = 128, threads = 2, steps = 100, reps = 5;
+  bool per_layer = false;
+};
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void emit(ctnet::JsonValue line) {
+  line["peak_rss_mb"] = std::round(peak_rss_mb() * 10) / 10;
+  std::cout << ctnet::to_json(line) << std::endl;
+}
+
+template <class Net>
+int bench(const BenchOptions& o) {
+  using namespace ctnet;
+  Cpu::set_threads(o.threads);
+  const Dataset train = load_mnist_split(o.data, true), test = load_mnist_split(o.data, false);
+  Model<Net> model(1, o.batch, 1000);
+  SGD<float> sgd(0.01, 0.9);
+  const Normalize normalize;
+  std::vector<float> x(std::size_t(std::max(o.batch, 1000)) * 784), grad(std::size_t(o.batch) * 10);
+  std::vector<int> labels(std::size_t(o.batch));
+  Generator pick(0, RngStream::shuffle);
+  const auto train_steps = [&](int steps) {
+    model.train();
+    for (int k = 0; k < steps; ++k) {
+      for (int s = 0; s < o.batch; ++s) {
+        const int i = int(pick.below(std::uint32_t(train.count)));
+        const std::uint8_t* img = train.image(i);
+        for (int p = 0; p < 784; ++p) x[std::size_t(s * 784 + p)] = normalize(float(img[p]) * (1.0f / 255.0f));
+        labels[std::size_t(s)] = train.labels[std::size_t(i)];
+      }
+      const float* out = model.forward(x.data(), o.batch);
+      NLLLoss{}.backward(out, labels.data(), o.batch, 10, grad.data());
+      model.zero_grad();
+      model.backward(grad.data());
+      sgd.step(model.parameters(), model.gradients());
+    }
+  };
+  const auto base = [&](const char* name) {
+    JsonValue j = JsonValue::object();
+    j["bench"] = name;
+    j["framework"] = "ctnet";
+    j["backend"] = "cpu";
+    j["model"] = o.model;
+    j["threads"] = o.threads;
+    j["parameters"] = Net::parameter_count;
+    return j;
+  };
+
+  train_steps(10);
+  std::vector<double> rates;
+  for (int r = 0; r < o.reps; ++r) {
+    const auto t = Clock::now();
+    train_steps(o.steps);
+    rates.push_back(o.steps * o.batch / std::chrono::duration<double>(Clock::now() - t).count());
+  }
+  JsonValue j = base("train");
+  j["batch"] = o.batch;
+  j["img_per_s"] = std::round(median(rates));
+  JsonValue all = JsonValue::array();
+  for (double v : rates) all.push_back(std::round(v));
+  j["all"] = all;
+  emit(j);
+
+  if (o.per_layer) {
+    for (const LayerTiming& t : profile_layers(model, x.data(), o.batch)) {
+      JsonValue l = base("layer");
+      l["batch"] = o.batch;
+      l["position"] = t.position;
+      l["layer"] = t.layer;
+      l["forward_us"] = std::round(t.forward_us);
+      l["backward_us"] = std::round(t.backward_us);
+      emit(l);
+    }
+  }
+
+  const auto load_test = [&](int first, int n) {
+    for (int s = 0; s < n; ++s) {
+      const std::uint8_t* img = test.image(first + s);
+      for (int p = 0; p < 784; ++p) x[std::size_t(s * 784 + p)] = normalize(float(img[p]) * (1.0f / 255.0f));
+    }
+  };
+  rates.clear();
+  load_test(0, 1000);
+  model.predict(x.data(), 1000);
+  for (int r = 0; r < o.reps; ++r) {
+    const auto t = Clock::now();
+    for (int first = 0; first + 1000 <= test.count; first += 1000) {
+      load_test(first, 1000);
+      model.predict(x.data(), 1000);
+    }
+    rates.push_back(test.count / std::chrono::duration<double>(Clock::now() - t).count());
+  }
+  j = base("infer");
+  j["batch"] = 1000;
+  j["img_per_s"] = std::round(median(rates));
+  emit(j);
+
+  std::vector<double> lat;
+  load_test(0, 1);
+  for (int k = 0; k < 50; ++k) model.predict(x.data(), 1);
+  for (int i = 0; i < 1000; ++i) {
+    const auto t = Clock::now();
+    load_test(i, 1);
+    model.predict(x.data(), 1);
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+  }
+  std::sort(lat.begin(), lat.end());
+  j = base("latency_b1");
+  j["batch"] = 1;
+  j["us_median"] = std::round(lat[500] * 10) / 10;
+  j["us_p10"] = std::round(lat[100] * 10) / 10;
+  j["us_p90"] = std::round(lat[900] * 10) / 10;
+  emit(j);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  BenchOptions o;
+  examples::CommandLine cli("ctnet_bench", "CPU speed of ctnet on the reference S4-GAP network or the flagship, "
+                                           "as JSON lines.");
+  cli.option("--model", "NAME", "reference (S4-GAP, 9,752 parameters) or flagship (default: reference)",
+             [&](const std::string& v) {
+               if (v != "reference" && v != "flagship")
+                 throw ctnet::OptionError("--model: '" + v + "' is not one of reference, flagship");
+               o.model = v;
+             });
+  cli.option("--batch", "N", "training batch, 1-4096 (default: 128)",
+             [&](const std::string& v) { o.batch = examples::parse_number<int>("--batch", v, 1, 4096); });
+  cli.option("--threads", "N", "threads, 1-256 (default: 2)",
+             [&](const std::string& v) { o.threads = examples::parse_number<int>("--threads", v, 1, 256); });
+  cli.option("--steps", "N", "training steps per timed run (default: 100)",
+             [&](const std::string& v) { o.steps = examples::parse_number<int>("--steps", v, 1, 100000); });
+  cli.option("--reps", "N", "timed runs; the median is reported (default: 5)",
+             [&](const std::string& v) { o.reps = examples::parse_number<int>("--reps", v, 1, 1000); });
+  cli.option("--data", "DIR", "MNIST directory (default: " + o.data + ")", [&](const std::string& v) { o.data = v; });
+  cli.flag("--per-layer", "also time every layer's forward and backward at the training batch",
+           [&] { o.per_layer = true; });
+  if (!cli.parse(argc, argv, std::cout)) return 0;
+  return o.model == "reference" ? bench<mnist::Reference>(o) : bench<mnist::Step3Gap>(o);
+} catch (const ctnet::OptionError& e) {
+  std::cerr << "error: " << e.what() << "\n(see ctnet_bench --help)\n";
+  return 2;
+} catch (const ctnet::Error& e) {
+  std::cerr << "error: " << e.what() << "\n";
+  return 1;
+}
