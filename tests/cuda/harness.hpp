@@ -35,6 +35,16 @@ Result run_on_cuda(const std::string& name, const Request& request, bool use_dou
 // True when the nvcc part finds a usable device.
 bool cuda_device_present();
 
+// The graph-combinator ops (strided_copy, accumulate, add, one_hot, embedding, fill_zero) run once each on
+// the device over the given inputs (sizes: see ops.cpp), results copied back.
+struct GraphOpsData {
+  std::vector<float> a, b, index, weight, gy;
+};
+struct GraphOpsResult {
+  std::vector<float> strided, accumulated, added, one_hot, embedded, embedding_grad, zeroed;
+};
+GraphOpsResult graph_ops_on_cuda(const GraphOpsData& in);
+
 template <class T>
 std::vector<T> cast_vector(const std::vector<double>& v) {
   return std::vector<T>(v.begin(), v.end());

@@ -152,3 +152,36 @@ TEST_CASE("cuda == cpu: a small network with batch norm and dropout, several ste
   compare<nets::Small>("Small", false, 1, {}, false, 8);
   compare<nets::Small>("Small", true, 3, {}, true, 8);
 }
+
+TEST_CASE("cuda: graph-combinator ops (strided copy, accumulate, add, one-hot, embedding, fill) (exact)") {
+  if (skip_without_device(cuda_device_present())) return;
+  GraphOpsData in;
+  ctnet::Generator g(5, ctnet::RngStream::user, 3);
+  for (int i = 0; i < 20; ++i) in.a.push_back(float(g.uniform(-1, 1)));
+  for (int i = 0; i < 20; ++i) in.b.push_back(float(g.uniform(-1, 1)));
+  in.index = {3, 0, 4, 3, 1, 3};  // repeated indices: embedding gradients add up in sample order
+  for (int i = 0; i < 15; ++i) in.weight.push_back(float(g.uniform(-1, 1)));
+  for (int i = 0; i < 18; ++i) in.gy.push_back(float(g.uniform(-1, 1)));
+  const GraphOpsResult r = graph_ops_on_cuda(in);
+  std::vector<float> strided(24, 0.0f), acc = in.b, added(20), hot(30, 0.0f), emb(18), grad(15, 0.5f);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) strided[std::size_t(2 + i * 8 + j)] = in.a[std::size_t(1 + i * 6 + j)];
+  for (std::size_t i = 0; i < 20; ++i) acc[i] += in.a[i];
+  for (std::size_t i = 0; i < 20; ++i) added[i] = in.a[i] + in.b[i];
+  for (std::size_t s = 0; s < 6; ++s) {
+    const std::size_t k = std::size_t(in.index[s]);
+    hot[s * 5 + k] = 1;
+    for (std::size_t j = 0; j < 3; ++j) {
+      emb[s * 3 + j] = in.weight[k * 3 + j];
+      grad[k * 3 + j] += in.gy[s * 3 + j];
+    }
+  }
+  const auto widen = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
+  check_equal("strided_copy", widen(r.strided), widen(strided));
+  check_equal("accumulate", widen(r.accumulated), widen(acc));
+  check_equal("add", widen(r.added), widen(added));
+  check_equal("one_hot", widen(r.one_hot), widen(hot));
+  check_equal("embedding_forward", widen(r.embedded), widen(emb));
+  check_equal("embedding_backward", widen(r.embedding_grad), widen(grad));
+  check_equal("fill_zero", widen(r.zeroed), std::vector<double>(20, 0.0));
+}

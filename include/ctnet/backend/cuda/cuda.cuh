@@ -10,6 +10,7 @@
 #include "buffer.cuh"
 #include "conv.cuh"
 #include "elementwise.cuh"
+#include "graph_ops.cuh"
 #include "linear.cuh"
 #include "norm.cuh"
 #include "pool.cuh"
@@ -18,7 +19,13 @@
 
 namespace ctnet {
 
-struct Cuda : cuda::ConvOps, cuda::ElementwiseOps, cuda::PoolOps, cuda::NormOps, cuda::LinearOps, cuda::SoftmaxOps {
+struct Cuda : cuda::ConvOps,
+              cuda::ElementwiseOps,
+              cuda::GraphOps,
+              cuda::PoolOps,
+              cuda::NormOps,
+              cuda::LinearOps,
+              cuda::SoftmaxOps {
   static constexpr const char* name = "cuda";
   static constexpr bool host_accessible = false;  // Buffer memory is device memory
   template <class T>
