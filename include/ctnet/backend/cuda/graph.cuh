@@ -11,9 +11,24 @@
 // graph is not advanced: after replays, set Model::set_step(step at capture + replays() - 1) before
 // checkpoints or eager steps. replay() throws if scratch memory moved since capture.
 //
-//   model.train(); step();                       // eager warm-up: sizes scratch
-//   cuda::Graph g; g.capture([&] { step_body(); });
-//   for (...) { opt.stage(); g.replay(); }       // read metrics when you choose
+// Usage (tests/cuda/training.cu runs exactly this):
+//   Model<Net, Cuda> model(seed, batch);  DeviceDataset data(mnist);  EpochOrder order(mnist.count);
+//   cuda::SGD<float> opt(options, Net::parameter_count);  Buffer<int> targets(batch);  ...
+//   auto step = [&](long b, bool staged) {            // one whole training step, device only
+//     model.zero_grad();
+//     data.gather(order.data(), b, batch, batches, model.input_buffer(), targets.data());
+//     const float* out = model.forward_resident(batch);
+//     cuda::nll_loss(out, targets.data(), batch, 10, grad.data(), metrics.data());
+//     model.backward(grad.data());
+//     staged ? opt.apply_staged(model.parameter_data(), model.gradient_data())
+//            : opt.step(model.parameter_data(), model.gradient_data());
+//   };
+//   order.set_epoch(seed, 0); step(0, false);          // eager warm-up: sizes scratch memory
+//   const auto s0 = model.step() + 1;                  // the step the capture freezes
+//   cuda::Graph g;  g.capture([&] { step(1, true); });
+//   for (...) { opt.stage(); g.replay(); }             // batches 1, 2, ...; read metrics when you like
+//   model.set_step(s0 + g.replays() - 1);
+// At an epoch boundary (replays a multiple of batches), call order.set_epoch(seed, e) before replaying.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 // cudaStreamPerThread; set_stream changes it), so a training step can be captured as a CUDA graph.
 // Scratch memory grows only when a larger size is first asked for, never while a stream is capturing
 // (that throws: run one eager step before capturing), and each growth bumps scratch_generation().
+// The stream, scratch areas and cuBLAS handle are process-wide: drive the backend from one host thread.
 #pragma once
 
 #include <cublas_v2.h>
