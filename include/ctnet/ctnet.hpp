@@ -21,3 +21,7 @@
 #include "model.hpp"
 #include "inspect/gradient_check.hpp"
 #include "inspect/profile.hpp"
+#include "graph/branches.hpp"
+#include "graph/concat.hpp"
+#include "graph/residual.hpp"
+#include "layers/embedding.hpp"

@@ -15,6 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/layer.hpp"
+#include "graph/visit.hpp"
 
 namespace ctnet {
 
@@ -177,16 +178,9 @@ class Model {
   template <bool Parameters>
   static std::vector<NamedTensor> named() {
     std::vector<NamedTensor> out;
-    Net::for_each_layer([&]<std::size_t I, class L>() {
-      const long base = Parameters ? Net::parameter_offsets[I] : Net::buffer_offsets[I];
-      const auto& tensors = []() -> const auto& {
-        if constexpr (Parameters) return L::parameter_tensors;
-        else return L::buffer_tensors;
-      }();
-      for (const TensorInfo& t : tensors) {
-        std::vector<long> shape(t.dims.begin(), t.dims.begin() + t.rank);
-        out.push_back({std::to_string(L::position) + "." + t.name, base + t.offset, t.size, shape});
-      }
+    visit_tensors<Net>("", 0, 0, [&](const std::string& name, const TensorInfo& t, long offset, bool is_parameter) {
+      if (is_parameter != Parameters) return;
+      out.push_back({name, offset, t.size, std::vector<long>(t.dims.begin(), t.dims.begin() + t.rank)});
     });
     return out;
   }

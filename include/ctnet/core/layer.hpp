@@ -25,6 +25,15 @@ struct TensorInfo {
   std::array<int, 4> dims;
 };
 
+// A well-mixed salt for the children of a composite (splitmix64's finaliser), never 0.
+inline std::uint64_t child_salt(std::uint64_t parent, int position, std::size_t index) {
+  std::uint64_t z = parent + 0x9E3779B97F4A7C15ull * (static_cast<std::uint64_t>(position + 1) << 20 | (index + 1));
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return z ? z : 1;
+}
+
 // Views into the Model's arenas for one layer, plus what a layer needs to know about the step.
 template <class T>
 struct Context {
@@ -38,6 +47,16 @@ struct Context {
   bool inference = false;
   std::uint64_t seed = 0;
   std::uint64_t step = 0;  // training-step counter: dropout masks are a function of (seed, step, layer)
+  // Distinguishes layers nested in different branches that share a position within their block
+  // (0 at the top level); dropout keys its masks with seed ^ salt.
+  std::uint64_t salt = 0;
+
+  // The context of child `index` of the composite layer at `position`.
+  Context child(long param_offset, long buffer_offset, long work_offset, int position, std::size_t index) const {
+    Context c = shifted(param_offset, buffer_offset, work_offset);
+    c.salt = child_salt(salt, position, index);
+    return c;
+  }
 
   Context shifted(long param_offset, long buffer_offset, long work_offset) const {
     Context c = *this;
@@ -65,6 +84,10 @@ struct BoundLayerBase {
   static constexpr int rf_stride = 1;
   static constexpr long workspace_per_sample = 0;
   static constexpr long workspace_fixed = 0;
+  // Inference (forward only) needs per sample only this much; the fixed part is the same.
+  static constexpr long inference_per_sample = 0;
+  // Only combinators take a TupleShape input.
+  static constexpr bool accepts_tuple = false;
   static constexpr std::array<TensorInfo, 0> parameter_tensors{};
   static constexpr std::array<TensorInfo, 0> buffer_tensors{};
 

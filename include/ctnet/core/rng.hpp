@@ -5,6 +5,7 @@
 // seed, independent of thread count and schedule, and identical on host and device (CTNET_HD).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "host_device.hpp"
@@ -125,6 +126,11 @@ class Generator {
     return static_cast<double>((hi << 26) | lo) * (1.0 / 9007199254740992.0);
   }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform_double(); }
+  // Standard normal by Box-Muller (one value per two uniforms: simple and reproducible).
+  double normal() {
+    const double u1 = 1.0 - uniform_double(), u2 = uniform_double();  // u1 in (0, 1]
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
   // Unbiased integer in [0, n) by rejection (Lemire's bound would be faster; n is small here).
   std::uint32_t below(std::uint32_t n) {
     const std::uint32_t limit = static_cast<std::uint32_t>((0x100000000ull / n) * n - 1);

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <tuple>
+#include <string>
 #include <utility>
 
 #include "../core/diagnostics.hpp"
@@ -61,10 +62,24 @@ struct bind_chain {
   using type = Bound;
   using output = In;
 };
+// A layer that takes one tensor, given a tuple, is reported once and then bound to the first
+// component, so the error is not followed by a cascade.
+template <class S, class In, int Position>
+struct bind_one {
+  using type = typename S::template bind<In, Position>;
+};
+template <class S, class... C, int Position>
+  requires(!S::template bind<TupleShape<C...>, Position>::accepts_tuple)
+struct bind_one<S, TupleShape<C...>, Position> {
+  static_assert(rule::single_tensor_input<at_layer<Position, S>, TupleShape<C...>, void, false>::value);
+  using type = typename S::template bind<std::tuple_element_t<0, std::tuple<C...>>, Position>;
+};
+
 template <class In, int Position, class... Bound, class S, class... Rest>
 struct bind_chain<In, Position, TypeList<Bound...>, S, Rest...> {
-  using layer = typename S::template bind<In, Position>;
-  using next = bind_chain<typename layer::output_shape_t, Position + 1, TypeList<Bound..., layer>, Rest...>;
+  using layer = typename bind_one<S, In, Position>::type;
+  using next = bind_chain<typename layer::output_shape_t, Position + 1,
+                          TypeList<Bound..., layer>, Rest...>;
   using type = typename next::type;
   using output = typename next::output;
 };
@@ -79,6 +94,7 @@ struct layer_facts<TypeList<L...>> {
   static constexpr std::array<long, sizeof...(L)> outputs{L::output_shape_t::size...};
   static constexpr std::array<long, sizeof...(L)> work_per_sample{L::workspace_per_sample...};
   static constexpr std::array<long, sizeof...(L)> work_fixed{L::workspace_fixed...};
+  static constexpr std::array<long, sizeof...(L)> inference_per_sample{L::inference_per_sample...};
   static constexpr std::array<int, sizeof...(L)> kernels{L::rf_kernel...};
   static constexpr std::array<int, sizeof...(L)> strides{L::rf_stride...};
   static constexpr long total_macs = (0L + ... + L::macs);
@@ -109,6 +125,8 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
   static constexpr In input_shape{};
   static constexpr output_shape_t output_shape{};
   static constexpr int position = Position;
+  static constexpr bool accepts_tuple = true;  // its first layer decides
+  static constexpr bool is_composite = true;
   static constexpr std::size_t layer_count = facts::count;
   template <std::size_t I>
   using layer = std::tuple_element_t<I, layers>;
@@ -129,7 +147,8 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
     std::array<int, layer_count> rf{};
     int r = 1, j = 1;
     for (std::size_t i = 0; i < layer_count; ++i) {
-      r += (facts::kernels[i] - 1) * j;
+      if (facts::kernels[i] == 0) r = 0;  // a combinator: undefined from here on
+      if (r > 0) r += (facts::kernels[i] - 1) * j;
       j *= facts::strides[i];
       rf[i] = r;
     }
@@ -161,8 +180,10 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
       activation_offsets[layer_count] + 2 * max_inner_activation + layer_work_per_sample[layer_count];
   static constexpr long workspace_fixed = layer_work_fixed[layer_count];
   static constexpr long workspace_size(long n) { return workspace_per_sample * n + workspace_fixed; }
-  // Inference keeps no activations for backward: two alternating buffers suffice.
-  static constexpr long inference_workspace_size(long n) { return 2 * max_inner_activation * n + workspace_fixed; }
+  // Inference keeps no activations for backward: two alternating buffers, then each layer's own part.
+  static constexpr auto layer_inference_per_sample = detail::prefix_sums(facts::inference_per_sample);
+  static constexpr long inference_per_sample = 2 * max_inner_activation + layer_inference_per_sample[layer_count];
+  static constexpr long inference_workspace_size(long n) { return inference_per_sample * n + workspace_fixed; }
 
   template <class T>
   static void init(T* params, T* buffers, std::uint64_t seed) {
@@ -171,10 +192,21 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
       L::init(params + parameter_offsets[I], buffers + buffer_offsets[I], gen);
     });
   }
+  // As a nested block: each layer draws from the stream of its own (globally unique) position.
   template <class T>
   static void init(T* params, T* buffers, Generator& gen) {
-    init(params, buffers, gen.seed() ^ (0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(Position + 1)));
+    init(params, buffers, gen.seed());
   }
+
+  // Children, for tools that walk nested networks (graph/visit.hpp): layer I is named by its index.
+  template <class F>
+  static void for_each_child(F&& f) {
+    for_each_layer(f);
+  }
+  static std::string child_name(std::size_t i) { return std::to_string(i); }
+  static constexpr long child_parameter_offset(std::size_t i) { return parameter_offsets[i]; }
+  static constexpr long child_buffer_offset(std::size_t i) { return buffer_offsets[i]; }
+  static std::string describe() { return "Sequential(" + std::to_string(layer_count) + " layers)"; }
 
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
@@ -182,9 +214,8 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
       for_each_layer([&]<std::size_t I, class L>() {
         const T* in = I == 0 ? x : ctx.work + ((I - 1) % 2) * max_inner_activation * n;
         T* out = I + 1 == layer_count ? y : ctx.work + (I % 2) * max_inner_activation * n;
-        L::template forward<B>(ctx.shifted(parameter_offsets[I], buffer_offsets[I],
-                                           2 * max_inner_activation * n + layer_work_fixed[I]),
-                               in, out, n);
+        const long work = (2 * max_inner_activation + layer_inference_per_sample[I]) * n + layer_work_fixed[I];
+        L::template forward<B>(ctx.shifted(parameter_offsets[I], buffer_offsets[I], work), in, out, n);
       });
       return;
     }
@@ -242,8 +273,9 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
 // combinator it binds like any other layer.
 template <class... Layers>
 struct Seq {
+  // As a branch or a residual block: its layers are numbered from 0 within it.
   template <class In, int Position>
-  using bind = BoundSequential<In, Position, typename detail::splice<Layers...>::type>;
+  using bind = BoundSequential<In, 0, typename detail::splice<Layers...>::type>;
 };
 
 // Without an Input first, Sequential is a block like Seq.
@@ -260,6 +292,25 @@ struct checked_input {
   using shape = Shape<(Dims > 0 ? Dims : 1)...>;
 };
 }  // namespace detail
+
+// Several inputs: Sequential<Inputs<Input<1, 28, 28>, Input<1>>, ...> takes a TupleShape; a batch is
+// passed component after component ([n x 784] images, then [n x 1] numbers).
+template <class... In>
+struct Inputs {};
+
+namespace detail {
+template <class I>
+struct checked_input_of;
+template <int... Dims>
+struct checked_input_of<Input<Dims...>> {
+  using shape = typename checked_input<Dims...>::shape;
+};
+}  // namespace detail
+
+template <class... In, class... Layers>
+struct Sequential<Inputs<In...>, Layers...>
+    : BoundSequential<TupleShape<typename detail::checked_input_of<In>::shape...>, 0,
+                      typename detail::splice<Layers...>::type> {};
 
 template <int... Dims, class... Layers>
 struct Sequential<Input<Dims...>, Layers...>

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct GradientCheckOptions {
   double rtol = 1e-5;
   long max_checks = 400;
   bool randomize_parameters = true;  // BN weights start at 1 and biases at 0: move them off those values
+  // Input values (default uniform in [-1, 1]); index inputs (OneHot, Embedding) need integers, and
+  // are not differentiable: `differentiable` tells which input elements to check.
+  std::function<double(long element, Generator& gen)> input_value;
+  std::function<bool(long element)> differentiable;
 };
 
 template <class Net>
@@ -47,7 +52,7 @@ GradientCheckResult gradient_check(const GradientCheckOptions& o = {}) {
   if (o.randomize_parameters)
     for (double& p : model.parameters()) p = gen.uniform(-1.0, 1.0);
   std::vector<double> x(std::size_t(M::input_size * o.batch)), r(std::size_t(M::output_size * o.batch));
-  for (double& v : x) v = gen.uniform(-1.0, 1.0);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = o.input_value ? o.input_value(long(i), gen) : gen.uniform(-1.0, 1.0);
   for (double& v : r) v = gen.uniform(-1.0, 1.0);
   const std::uint64_t step = model.step();
 
@@ -73,6 +78,7 @@ GradientCheckResult gradient_check(const GradientCheckOptions& o = {}) {
     const long checks = std::min(n, o.max_checks);
     for (long k = 0; k < checks; ++k) {
       const long i = checks == n ? k : long(gen.below(std::uint32_t(n)));
+      if (!live && o.differentiable && !o.differentiable(i)) continue;
       double& v = live ? live[i] : values[std::size_t(i)];
       const double saved = v;
       v = saved + o.step;

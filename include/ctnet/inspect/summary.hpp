@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../graph/visit.hpp"
+
 namespace ctnet {
 
 namespace detail {
@@ -27,21 +29,12 @@ inline std::string pad_right(const std::string& s, std::size_t w) { return s.siz
 inline std::string pad_left(const std::string& s, std::size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
 }  // namespace detail
 
-struct SummaryRow {
-  int position;
-  std::string layer;
-  std::string output_shape;
-  long parameters;
-  long macs;
-  int receptive_field;
-};
-
+// One row per layer, nested layers (inside PerInput, Parallel, Residual) under their parent.
 template <class Net>
 std::vector<SummaryRow> summary_rows() {
   std::vector<SummaryRow> rows;
   Net::for_each_layer([&]<std::size_t I, class L>() {
-    rows.push_back({L::position, L::describe(), L::output_shape_t::str(), L::parameter_count, L::macs,
-                    Net::receptive_fields[I]});
+    append_summary_rows<L>(std::to_string(I), 0, Net::receptive_fields[I], rows);
   });
   return rows;
 }
@@ -54,17 +47,23 @@ void summary(std::ostream& os) {
   const auto rows = summary_rows<Net>();
   std::size_t layer_w = 5;
   for (const auto& r : rows) layer_w = std::max(layer_w, r.layer.size());
-  const std::string rule(4 + 2 + layer_w + 2 + 12 + 2 + 10 + 2 + 12 + 2 + 4, '-');
+  std::size_t index_w = 4, shape_w = 12;
+  for (const auto& r : rows) {
+    index_w = std::max(index_w, r.index.size());
+    shape_w = std::max(shape_w, r.output_shape.size());
+  }
+  const std::string rule(index_w + 2 + layer_w + 2 + shape_w + 2 + 10 + 2 + 12 + 2 + 4, '-');
   os << rule << '\n'
-     << pad_left("#", 4) << "  " << pad_right("Layer", layer_w) << "  " << pad_right("Output", 12) << "  "
+     << pad_right("#", index_w) << "  " << pad_right("Layer", layer_w) << "  " << pad_right("Output", shape_w) << "  "
      << pad_left("Params", 10) << "  " << pad_left("MACs", 12) << "  " << pad_left("RF", 4) << '\n'
      << rule << '\n'
-     << pad_left("-", 4) << "  " << pad_right("Input", layer_w) << "  " << pad_right(Net::input_shape_t::str(), 12)
+     << pad_right("-", index_w) << "  " << pad_right("Input", layer_w) << "  "
+     << pad_right(Net::input_shape_t::str(), shape_w)
      << "  " << pad_left("0", 10) << "  " << pad_left("0", 12) << "  " << pad_left("1", 4) << '\n';
   for (const auto& r : rows)
-    os << pad_left(std::to_string(r.position), 4) << "  " << pad_right(r.layer, layer_w) << "  "
-       << pad_right(r.output_shape, 12) << "  " << pad_left(with_commas(r.parameters), 10) << "  "
-       << pad_left(with_commas(r.macs), 12) << "  " << pad_left(std::to_string(r.receptive_field), 4) << '\n';
+    os << pad_right(r.index, index_w) << "  " << pad_right(r.layer, layer_w) << "  " << pad_right(r.output_shape, shape_w)
+       << "  " << pad_left(with_commas(r.parameters), 10) << "  " << pad_left(with_commas(r.macs), 12) << "  "
+       << pad_left(r.receptive_field > 0 ? std::to_string(r.receptive_field) : "-", 4) << '\n';
   os << rule << '\n'
      << "Total parameters: " << with_commas(Net::parameter_count) << '\n'
      << "Total MACs per sample: " << with_commas(Net::macs) << '\n'

@@ -25,7 +25,7 @@ struct BoundDropout : BoundLayerBase<In, In, Position> {
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
     if (ctx.training && P > 0.0f)
-      B::dropout_forward(x, y, n * In::size, ctx.seed, ctx.step, Position, UnitSize, P);
+      B::dropout_forward(x, y, n * In::size, ctx.seed ^ ctx.salt, ctx.step, Position, UnitSize, P);
     else
       B::copy(x, y, n * In::size);
   }
@@ -33,7 +33,7 @@ struct BoundDropout : BoundLayerBase<In, In, Position> {
   static void backward(const Context<T>& ctx, const T*, const T*, const T* gy, T* gx, long n) {
     if (!gx) return;
     if (ctx.training && P > 0.0f)
-      B::dropout_backward(gy, gx, n * In::size, ctx.seed, ctx.step, Position, UnitSize, P);
+      B::dropout_backward(gy, gx, n * In::size, ctx.seed ^ ctx.salt, ctx.step, Position, UnitSize, P);
     else
       B::copy(gy, gx, n * In::size);
   }

@@ -27,7 +27,7 @@ template <class Net>
 std::string architecture_text() {
   std::string text = "input " + Net::input_shape_t::str() + "\n";
   for (const SummaryRow& r : summary_rows<Net>())
-    text += std::to_string(r.position) + " " + r.layer + " -> " + r.output_shape + "\n";
+    text += r.index + " " + r.layer + " -> " + r.output_shape + "\n";
   return text;
 }
 

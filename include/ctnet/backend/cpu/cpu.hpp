@@ -9,6 +9,7 @@
 #include "buffer.hpp"
 #include "conv.hpp"
 #include "elementwise.hpp"
+#include "graph_ops.hpp"
 #include "linear.hpp"
 #include "norm.hpp"
 #include "pool.hpp"
@@ -17,7 +18,7 @@
 
 namespace ctnet {
 
-struct Cpu : cpu::ConvOps, cpu::ElementwiseOps, cpu::PoolOps, cpu::NormOps, cpu::LinearOps, cpu::SoftmaxOps {
+struct Cpu : cpu::ConvOps, cpu::ElementwiseOps, cpu::GraphOps, cpu::PoolOps, cpu::NormOps, cpu::LinearOps, cpu::SoftmaxOps {
   static constexpr const char* name = "cpu";
   static constexpr bool host_accessible = true;  // Buffer memory can be read and written by host code
   template <class T>
