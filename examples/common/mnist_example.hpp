@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -73,7 +74,9 @@ struct RunOptions {
   float rotation = 0, translate = 0;
 };
 
-inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig& c, bool& help) {
+// `extra` may add an example's own options to the command line before it is parsed.
+inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig& c, bool& help,
+                                const std::function<void(CommandLine&)>& extra = {}) {
   RunOptions o;
   o.epochs = c.epochs;
   o.batch = c.batch;
@@ -146,6 +149,7 @@ inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig&
                  throw ctnet::OptionError("--progress: '" + v + "' is not one of bar, lines, off");
                o.progress = v;
              });
+  if (extra) extra(cli);
   help = !cli.parse(argc, argv, std::cout);
   return o;
 }

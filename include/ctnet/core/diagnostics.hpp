@@ -28,11 +28,18 @@ struct expected_at_most {};
 template <long Actual>
 struct actual {};
 
+template <class... Shapes>
+struct expected_tuple {};
+
 template <class Shape>
 struct input_of;
 template <template <int...> class S, int... D>
 struct input_of<S<D...>> {
   using type = input<D...>;
+};
+template <template <class...> class S, class... C>
+struct input_of<S<C...>> {
+  using type = S<C...>;  // a TupleShape names itself
 };
 
 }  // namespace ctnet

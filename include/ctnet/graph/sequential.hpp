@@ -331,6 +331,10 @@ template <int... D>
 struct expected_of<Shape<D...>> {
   using type = expected_shape<D...>;
 };
+template <class... S>
+struct expected_of<TupleShape<S...>> {
+  using type = expected_tuple<S...>;
+};
 }  // namespace detail
 
 // Output-shape check that names the actual and the expected shape when it fails:

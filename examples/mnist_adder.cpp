@@ -1,0 +1,210 @@
+// mnist_adder: an MNIST image plus a random digit 0-9 in; the image's digit and the sum of the two out.
+//
+// Two inputs, two heads, one loss per head. --sum-loss nll (default) treats the sum as one of 19
+// classes; --sum-loss mse regresses it as one number and rounds, as the course notes did.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <ctnet/data/paired_digits.hpp>
+#include <ctnet/train/multitask.hpp>
+
+#include "common/mnist_example.hpp"
+#include "mnist_models.hpp"
+
+namespace {
+
+using namespace ctnet;
+
+struct AdderMetrics {
+  double loss = 0, digit_loss = 0, sum_loss = 0;
+  long digit_correct = 0, sum_correct = 0, total = 0;
+  double digit() const { return total ? double(digit_correct) / double(total) : 0; }
+  double sum() const { return total ? double(sum_correct) / double(total) : 0; }
+};
+
+template <class Net>
+int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig& c, bool mse) {
+  Cpu::set_threads(o.threads);
+  std::cout << c.description << "\n\n";
+  summary<Net>(std::cout);
+  Dataset train = load_mnist_split(o.data, true), test = load_mnist_split(o.data, false);
+  if (o.train_limit) train = slice(train, 0, int(o.train_limit));
+  if (o.test_limit) test = slice(test, 0, int(o.test_limit));
+  LoaderOptions train_options;
+  train_options.batch_size = o.batch;
+  train_options.seed = o.seed;
+  if (o.rotation > 0 || o.translate > 0) train_options.augment = RandomAffine(o.rotation, o.translate, o.translate);
+  LoaderOptions test_options;
+  test_options.batch_size = 1000;
+  test_options.shuffle = false;
+  DataLoader train_loader(train, train_options), test_loader(test, test_options);
+
+  std::cout << "\ndata: " << train.count << " training and " << test.count << " test images, each paired with a "
+            << "random digit (fresh pairing each training epoch, fixed pairing for the test set)\nsum loss: "
+            << (mse ? "MSE on one output, rounded" : "NLL over 19 classes") << "; OneCycleLR max_lr " << o.lr
+            << ", batch " << o.batch << ", seed " << o.seed << ", " << o.threads << " threads\n\n";
+
+  Model<Net> model(o.seed, o.batch, 1000);
+  const MultiTaskLoss loss = MultiTaskLoss::for_output<typename Net::output_shape_t>(
+      {{"digit", TaskLoss::nll, 10, 1.0}, {"sum", mse ? TaskLoss::mse : TaskLoss::nll, mse ? 1 : 19, 1.0}});
+  SGD<float> sgd(o.lr, 0.9, 0, o.weight_decay);
+  OneCycleLR::Options oc;
+  oc.max_lr = o.lr;
+  oc.total_steps = long(train_loader.batches_per_epoch()) * o.epochs;
+  oc.pct_start = 0.25;
+  oc.cycle_momentum = false;
+  const OneCycleLR schedule(oc);
+
+  std::vector<float> x(std::size_t(1000) * 785), grad(std::size_t(o.batch) * Net::output_shape_t::size);
+  std::vector<int> sums(1000);
+  std::vector<float> sum_values(1000);
+  // Lays the batch out as the network's inputs: [n x 784] images, then [n x 1] digits; fills targets.
+  const auto prepare = [&](const Batch& b, auto&& digit_of) {
+    std::copy(b.images.begin(), b.images.begin() + long(b.size) * 784, x.begin());
+    for (int s = 0; s < b.size; ++s) {
+      const int r = digit_of(b.indices[std::size_t(s)]);
+      x[std::size_t(b.size) * 784 + std::size_t(s)] = float(r);
+      sums[std::size_t(s)] = b.labels[std::size_t(s)] + r;
+      sum_values[std::size_t(s)] = float(sums[std::size_t(s)]);
+    }
+    return std::vector<TaskTargets>{{b.labels.data(), nullptr}, {sums.data(), sum_values.data()}};
+  };
+  const auto account = [&](AdderMetrics& m, const float* out, int n, const std::vector<TaskTargets>& t) {
+    const MultiTaskResult r = loss.forward(out, n, t);
+    const std::vector<long> correct = loss.correct(out, n, t);
+    m.loss += r.total * n;
+    m.digit_loss += r.parts[0] * n;
+    m.sum_loss += r.parts[1] * n;
+    m.digit_correct += correct[0];
+    m.sum_correct += correct[1];
+    m.total += n;
+  };
+
+  const ProgressBar::Mode mode = o.progress == "bar"     ? ProgressBar::Mode::bar
+                                 : o.progress == "lines" ? ProgressBar::Mode::lines
+                                 : o.progress == "off"   ? ProgressBar::Mode::off
+                                 : stdout_is_terminal()  ? ProgressBar::Mode::bar
+                                                         : ProgressBar::Mode::lines;
+  ProgressBar progress(std::cout, mode);
+  std::ofstream csv;
+  if (o.csv != "-") {
+    csv.open(o.csv);
+    if (!csv) throw OptionError("--csv: cannot write '" + o.csv + "'");
+    csv << "epoch,train_loss,train_digit_accuracy,train_sum_accuracy,test_loss,test_digit_loss,test_sum_loss,"
+           "test_digit_accuracy,test_sum_accuracy,lr,seconds\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  JsonValue digit_list = JsonValue::array(), sum_list = JsonValue::array();
+  double best_digit = 0, best_sum = 0, last_digit = 0, last_sum = 0;
+  long step = 0;
+  Batch batch;
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const std::string label = "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs);
+    AdderMetrics tr;
+    double lr = 0;
+    model.train();
+    train_loader.start_epoch(epoch);
+    progress.start(label, train_loader.batches_per_epoch());
+    long done = 0;
+    while (train_loader.next(batch)) {
+      lr = schedule.lr_at(step++);
+      sgd.set_lr(lr);
+      const auto targets = prepare(batch, [&](int index) { return paired_digit(o.seed, std::uint64_t(epoch), index); });
+      const float* out = model.forward(x.data(), batch.size);
+      account(tr, out, batch.size, targets);
+      loss.backward(out, batch.size, targets, grad.data());
+      model.zero_grad();
+      model.backward(grad.data());
+      sgd.step(model.parameters(), model.gradients());
+      progress.update(++done, tr.total, tr.loss / double(tr.total), tr.sum());
+    }
+    AdderMetrics te;
+    test_loader.start_epoch(0);
+    while (test_loader.next(batch)) {
+      const auto targets = prepare(batch, [](int index) { return test_paired_digit(index); });
+      account(te, model.predict(x.data(), batch.size), batch.size, targets);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    last_digit = te.digit();
+    last_sum = te.sum();
+    best_digit = std::max(best_digit, last_digit);
+    best_sum = std::max(best_sum, last_sum);
+    digit_list.push_back(std::round(last_digit * 1e6) / 1e4);
+    sum_list.push_back(std::round(last_sum * 1e6) / 1e4);
+    const double n = double(te.total);
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "%s  train loss %.4f digit %s sum %s  test loss %.4f (digit %.4f, sum %.4f) digit %s sum %s  "
+                  "lr %.5f  %.1f s",
+                  label.c_str(), tr.loss / double(tr.total), examples::percent(tr.digit()).c_str(),
+                  examples::percent(tr.sum()).c_str(), te.loss / n, te.digit_loss / n, te.sum_loss / n,
+                  examples::percent(last_digit).c_str(), examples::percent(last_sum).c_str(), lr, seconds);
+    std::cout << line << std::endl;
+    if (csv)
+      csv << epoch << ',' << tr.loss / double(tr.total) << ',' << tr.digit() << ',' << tr.sum() << ',' << te.loss / n
+          << ',' << te.digit_loss / n << ',' << te.sum_loss / n << ',' << last_digit << ',' << last_sum << ',' << lr
+          << ',' << seconds << '\n'
+          << std::flush;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "\nbest test accuracy: digit " << examples::percent(best_digit) << ", sum "
+            << examples::percent(best_sum) << "; last: digit " << examples::percent(last_digit) << ", sum "
+            << examples::percent(last_sum) << "\n";
+  if (!o.save.empty()) {
+    save_checkpoint(model, o.save, {{{"example", c.name}, {"sum_loss", mse ? "mse" : "nll"}}, {}});
+    std::cout << "saved " << o.save << "\n";
+  }
+  JsonValue j = JsonValue::object();
+  j["example"] = c.name;
+  j["parameters"] = Net::parameter_count;
+  j["epochs"] = o.epochs;
+  j["seed"] = o.seed;
+  j["threads"] = o.threads;
+  j["sum_loss"] = mse ? "mse" : "nll";
+  j["digit_accuracy"] = digit_list;
+  j["sum_accuracy"] = sum_list;
+  j["best_digit"] = std::round(best_digit * 1e6) / 1e4;
+  j["best_sum"] = std::round(best_sum * 1e6) / 1e4;
+  j["last_digit"] = std::round(last_digit * 1e6) / 1e4;
+  j["last_sum"] = std::round(last_sum * 1e6) / 1e4;
+  j["seconds"] = std::round(seconds * 10) / 10;
+  std::cout << to_json(j) << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  examples::MnistExampleConfig c;
+  c.name = "mnist_adder";
+  c.description =
+      "MNIST adder: reads an MNIST image and a random digit 0-9, predicts the image's digit (10 classes) and\n"
+      "the sum of the two (19 classes, or one regressed number with --sum-loss mse). Two inputs, two heads.";
+  c.epochs = 15;
+  c.batch = 128;
+  c.lr = 0.1;
+  c.rotation = 7;
+  std::string sum_loss = "nll";
+  try {
+    bool help = false;
+    const examples::RunOptions o = examples::parse_options(argc, argv, c, help, [&](examples::CommandLine& cli) {
+      cli.option("--sum-loss", "KIND", "nll (the sum as one of 19 classes) or mse (one regressed number, rounded) "
+                                       "(default: nll)",
+                 [&](const std::string& v) {
+                   if (v != "nll" && v != "mse") throw OptionError("--sum-loss: '" + v + "' is not one of nll, mse");
+                   sum_loss = v;
+                 });
+    });
+    if (help) return 0;
+    return sum_loss == "mse" ? run_adder<mnist::AdderMse>(o, c, true) : run_adder<mnist::Adder>(o, c, false);
+  } catch (const OptionError& e) {
+    std::cerr << "error: " << e.what() << "\n(see mnist_adder --help)\n";
+    return 2;
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
