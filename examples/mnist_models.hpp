@@ -84,14 +84,15 @@ namespace mnist {
 
 // The adder: an MNIST image and a random digit 0-9 in; the image's digit and the sum of the two out.
 // The image goes through the flagship's conv tower to 10 digit logits; the random digit becomes a
-// one-hot vector; the digit head reads the logits, the sum head a small MLP over logits and one-hot.
+// one-hot vector; the digit head reads the logits; the sum head turns them into probabilities and reads
+// them beside the one-hot vector with a small MLP (it learns the 10x10 addition table).
 using ImageTower = Seq<ConvBlock<8>, ConvBlock<16>, Conv2d<8, 1, NoBias>, MaxPool2d<2>,
                        ConvBlock<16>, ConvBlock<16>, ConvBlock<16>, GlobalAvgPool, Conv2d<10, 1, NoBias>, Flatten>;
 template <class SumHead>
 using AdderOf = Sequential<Inputs<Input<1, 28, 28>, Input<1>>,     // image, random digit
                            PerInput<ImageTower, OneHot<10>>,        // (10 logits, 10 one-hot)
                            Heads<Seq<Select<0>, LogSoftmax>,        // digit: 10 classes
-                                 Seq<Concat, Linear<64>, ReLU, SumHead>>>;
+                                 Seq<PerInput<Softmax, Identity>, Concat, Linear<128>, ReLU, SumHead>>>;
 using Adder = AdderOf<Seq<Linear<19>, LogSoftmax>>;  // sum: 19 classes (0-18)
 using AdderMse = AdderOf<Linear<1>>;                 // sum regressed, as the course notes did
 static_assert(has_output_shape<Adder, TupleShape<Shape<10>, Shape<19>>>());

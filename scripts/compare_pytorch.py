@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Run ctnet_bench and the PyTorch reference (../shared/bench/pytorch_ref.py speed) in one go, with the same
+threads and batch, and print the ratios. Needs Debian's python3-torch (use /usr/bin/python3); CI does not run it.
+
+  /usr/bin/python3 scripts/compare_pytorch.py --threads 2 --batch 128 --data data/mnist
+
+Each side runs --rounds times, alternating, and the median of each metric is compared, so both saw the same
+machine conditions. Latency is measured with 1 thread on both sides (the issue's definition)."""
+import argparse, json, os, statistics, subprocess, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+repo = os.path.dirname(here)
+
+
+def run(cmd, env):
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--data", default=os.path.join(repo, "data", "mnist"))
+    p.add_argument("--bench", default=os.path.join(repo, "build", "examples", "ctnet_bench"))
+    p.add_argument("--reference", default=os.path.join(repo, "..", "shared", "bench", "pytorch_ref.py"))
+    p.add_argument("--rounds", type=int, default=3)
+    a = p.parse_args()
+    for path in (a.bench, a.reference):
+        if not os.path.exists(path):
+            sys.exit(f"compare_pytorch.py: {path} not found (build the examples; see README)")
+
+    def env_for(threads):
+        e = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+        return e
+
+    results = {"ctnet": {}, "pytorch": {}}
+
+    def collect(side, lines, key_suffix=""):
+        for j in lines:
+            if j.get("bench") in ("train", "infer"):
+                results[side].setdefault(j["bench"] + key_suffix, []).append(j["img_per_s"])
+                results[side].setdefault("peak_rss_mb", []).append(j["peak_rss_mb"])
+            elif j.get("bench") == "latency_b1":
+                results[side].setdefault("latency_b1" + key_suffix, []).append(j["us_median"])
+
+    for r in range(a.rounds):
+        collect("ctnet", run([a.bench, "--model", "reference", "--batch", str(a.batch), "--threads", str(a.threads),
+                              "--data", a.data], env_for(a.threads)))
+        collect("pytorch", run(["/usr/bin/python3", a.reference, "--data", a.data, "--threads", str(a.threads),
+                                "speed", "--batch", str(a.batch)], env_for(a.threads)))
+        collect("ctnet", run([a.bench, "--model", "reference", "--batch", str(a.batch), "--threads", "1",
+                              "--data", a.data], env_for(1)), "_1t")
+        collect("pytorch", run(["/usr/bin/python3", a.reference, "--data", a.data, "--threads", "1", "speed",
+                                "--batch", str(a.batch)], env_for(1)), "_1t")
+
+    med = {side: {k: statistics.median(v) for k, v in d.items()} for side, d in results.items()}
+    rows = [("train", f"training img/s, batch {a.batch}, {a.threads} threads", True),
+            ("infer", f"inference img/s, batch 1000, {a.threads} threads", True),
+            ("latency_b1_1t", "batch-1 latency us, 1 thread", False),
+            ("train_1t", f"training img/s, batch {a.batch}, 1 thread", True),
+            ("peak_rss_mb", "peak RSS MB", False)]
+    for name, label, higher_better in rows:
+        c, t = med["ctnet"].get(name), med["pytorch"].get(name)
+        if c is None or t is None:
+            continue
+        ratio = c / t if higher_better else t / c
+        print(json.dumps({"metric": name, "label": label, "ctnet": round(c, 1), "pytorch": round(t, 1),
+                          "ctnet_advantage": round(ratio, 2)}))
+    scaling = med["ctnet"]["train"] / med["ctnet"]["train_1t"]
+    print(json.dumps({"metric": "thread_scaling", "label": f"ctnet training {a.threads} threads / 1 thread",
+                      "ctnet": round(scaling, 2),
+                      "pytorch": round(med["pytorch"]["train"] / med["pytorch"]["train_1t"], 2)}))
+
+
+if __name__ == "__main__":
+    main()
