@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 
 #include "../common/geometry.hpp"
 #include "threads.hpp"

@@ -4,7 +4,7 @@
 // gradients accumulate (+=) into gw and gb; gx (optional) is overwritten.
 #pragma once
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 
 #include "conv.hpp"
 

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <vector>
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
