@@ -8,6 +8,10 @@
 // normalised per batch. infer: batches of 1000 over the 10k test set, median of --reps passes.
 // latency_b1: one image at a time, 50 warm-up calls, then the median/p10/p90 of 1000 calls.
 // --per-layer adds one line per layer with its forward and backward time at the training batch.
+//
+// --device cuda (a CUDA build; examples/cuda/ctnet_bench.cu) prints GPU lines instead: time_to_accuracy
+// (the flagship recipe until --target test accuracy, timed from program start including data upload),
+// then train (batch 128 and 512, graph-captured steps) and infer (batch 1000) for both networks.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -25,6 +29,7 @@
 #include <ctnet/train/optimizer.hpp>
 
 #include "common/cli.hpp"
+#include "common/cuda_driver.hpp"
 #include "common/mnist_example.hpp"
 #include "mnist_models.hpp"
 
@@ -164,17 +169,26 @@ int bench(const BenchOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  const auto program_start = std::chrono::steady_clock::now();
   BenchOptions o;
-  examples::CommandLine cli("ctnet_bench", "CPU speed of ctnet on the reference S4-GAP network or the flagship, "
-                                           "as JSON lines.");
-  cli.option("--model", "NAME", "reference (S4-GAP, 9,752 parameters) or flagship (default: reference)",
+  examples::CudaBenchOptions g;  // --device cuda
+  std::string device = "cpu";
+  bool model_given = false, batch_given = false;
+  examples::CommandLine cli("ctnet_bench", "Speed of ctnet on the reference S4-GAP network or the flagship, as JSON "
+                                           "lines: on the CPU, or with --device cuda on a GPU (see --help).");
+  cli.option("--model", "NAME",
+             "reference (S4-GAP, 9,752 parameters) or flagship; with --device cuda also both (default: reference; "
+             "cuda: both)",
              [&](const std::string& v) {
-               if (v != "reference" && v != "flagship")
-                 throw ctnet::OptionError("--model: '" + v + "' is not one of reference, flagship");
-               o.model = v;
+               if (v != "reference" && v != "flagship" && v != "both")
+                 throw ctnet::OptionError("--model: '" + v + "' is not one of reference, flagship, both");
+               o.model = g.model = v;
+               model_given = true;
              });
-  cli.option("--batch", "N", "training batch, 1-4096 (default: 128)",
-             [&](const std::string& v) { o.batch = examples::parse_number<int>("--batch", v, 1, 4096); });
+  cli.option("--batch", "N", "training batch, 1-4096 (default: 128; cuda: 128 and 512)", [&](const std::string& v) {
+    o.batch = examples::parse_number<int>("--batch", v, 1, 4096);
+    batch_given = true;
+  });
   cli.option("--threads", "N", "threads, 1-256 (default: 2)",
              [&](const std::string& v) { o.threads = examples::parse_number<int>("--threads", v, 1, 256); });
   cli.option("--steps", "N", "training steps per timed run (default: 100)",
@@ -182,9 +196,44 @@ int main(int argc, char** argv) try {
   cli.option("--reps", "N", "timed runs; the median is reported (default: 5)",
              [&](const std::string& v) { o.reps = examples::parse_number<int>("--reps", v, 1, 1000); });
   cli.option("--data", "DIR", "MNIST directory (default: " + o.data + ")", [&](const std::string& v) { o.data = v; });
-  cli.flag("--per-layer", "also time every layer's forward and backward at the training batch",
+  cli.flag("--per-layer", "also time every layer's forward and backward at the training batch (cpu only)",
            [&] { o.per_layer = true; });
+  cli.option("--device", "NAME",
+             "cpu, or cuda: GPU lines time_to_accuracy (the flagship recipe to --target from program start), then "
+             "train and infer per model (needs a CUDA build) (default: cpu)",
+             [&](const std::string& v) {
+               if (v != "cpu" && v != "cuda") throw ctnet::OptionError("--device: '" + v + "' is not one of cpu, cuda");
+               device = v;
+             });
+  cli.option("--cuda-graph", "MODE", "cuda: train steps as a replayed CUDA graph (on) or eager (off) (default: on)",
+             [&](const std::string& v) {
+               if (v != "on" && v != "off") throw ctnet::OptionError("--cuda-graph: '" + v + "' is not one of on, off");
+               g.cuda_graph = v == "on";
+             });
+  cli.option("--time-to-accuracy", "MODE", "cuda: run the time_to_accuracy line, on or off (default: on)",
+             [&](const std::string& v) {
+               if (v != "on" && v != "off")
+                 throw ctnet::OptionError("--time-to-accuracy: '" + v + "' is not one of on, off");
+               g.time_to_accuracy = v == "on";
+             });
+  cli.option("--target", "PCT", "cuda: the test accuracy time_to_accuracy waits for, (0, 100] (default: 99.4)",
+             [&](const std::string& v) {
+               g.target = examples::parse_number<double>("--target", v, 0, 100) / 100;
+               if (g.target <= 0) throw ctnet::OptionError("--target: must be greater than 0");
+             });
+  cli.option("--epochs", "N", "cuda: time_to_accuracy's epoch budget, the span of its OneCycleLR, 1-1000 (default: 15)",
+             [&](const std::string& v) { g.max_epochs = examples::parse_number<int>("--epochs", v, 1, 1000); });
   if (!cli.parse(argc, argv, std::cout)) return 0;
+  if (device == "cuda") {
+    if (o.per_layer) throw ctnet::OptionError("--per-layer: not available with --device cuda");
+    g.data = o.data;
+    g.steps = o.steps;
+    g.reps = o.reps;
+    if (!model_given) g.model = "both";
+    if (batch_given) g.batches = {o.batch};
+    return examples::bench_on_cuda(g, program_start);
+  }
+  if (o.model == "both") throw ctnet::OptionError("--model: both is for --device cuda; choose reference or flagship");
   return o.model == "reference" ? bench<mnist::Reference>(o) : bench<mnist::Step3Gap>(o);
 } catch (const ctnet::OptionError& e) {
   std::cerr << "error: " << e.what() << "\n(see ctnet_bench --help)\n";

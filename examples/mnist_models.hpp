@@ -1,10 +1,24 @@
 // examples/mnist_models.hpp — the four MNIST networks of the tutorial, as types.
 //
-// Requires: ctnet. Guarantees: every shape and parameter count below is checked at compile time; the
-// comments give each block's output shape (summary<Net>() prints the full table).
+// Requires: ctnet's network vocabulary (the backend is chosen where a Model is built). Guarantees: every
+// shape and parameter count below is checked at compile time; the comments give each block's output shape
+// (summary<Net>() prints the full table).
 #pragma once
 
-#include <ctnet/ctnet.hpp>
+// The network vocabulary only (no backend, no Eigen), so CUDA translation units can include this too.
+#include <ctnet/core/shape.hpp>
+#include <ctnet/graph/branches.hpp>
+#include <ctnet/graph/concat.hpp>
+#include <ctnet/graph/sequential.hpp>
+#include <ctnet/inspect/summary.hpp>
+#include <ctnet/layers/activation.hpp>
+#include <ctnet/layers/conv.hpp>
+#include <ctnet/layers/dropout.hpp>
+#include <ctnet/layers/embedding.hpp>
+#include <ctnet/layers/linear.hpp>
+#include <ctnet/layers/norm.hpp>
+#include <ctnet/layers/pool.hpp>
+#include <ctnet/layers/reshape.hpp>
 
 namespace mnist {
 

@@ -12,5 +12,5 @@ int main(int argc, char** argv) {
   c.batch = 128;
   c.lr = 0.01;
   c.schedule = "step";
-  return examples::run_mnist_example<mnist::Step1Skeleton>(argc, argv, c);
+  return examples::run_mnist_example<mnist::Step1Skeleton>(argc, argv, c, examples::run_on_cuda_step1);
 }

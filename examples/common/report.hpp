@@ -1,0 +1,149 @@
+// examples/common/report.hpp — what an MNIST example prints and writes: the per-epoch line, the CSV log,
+// the closing summary (best/last accuracy, fit) and the final JSON line. Shared by the CPU driver
+// (mnist_example.hpp) and the CUDA driver (examples/cuda), so it includes neither Eigen nor CUDA.
+//
+// Requires: options parsed by parse_options. Guarantees: the constructor opens the CSV file (or throws
+// OptionError before any training); epoch() prints one line and appends one CSV row, flushed; the JSON
+// line has example, parameters, epochs, seed, threads, per-epoch test accuracy, best, last, seconds, then
+// whatever extra fields the driver adds (the CUDA driver: device, gpu, cuda_graph).
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <ostream>
+#include <string>
+
+#include <ctnet/core/error.hpp>
+#include <ctnet/core/json.hpp>
+#include <ctnet/train/progress.hpp>
+#include <ctnet/train/schedule.hpp>
+
+#include "options.hpp"
+
+namespace examples {
+
+// The learning rate of a global step in an epoch: OneCycleLR per batch (warm-up over the first quarter,
+// momentum not cycled) or StepLR per epoch (x0.1 every config.step_size epochs).
+inline std::function<double(long, int)> lr_schedule(const RunOptions& o, const MnistExampleConfig& config,
+                                                     long steps_per_epoch) {
+  if (o.schedule == "onecycle") {
+    ctnet::OneCycleLR::Options oc;
+    oc.max_lr = o.lr;
+    oc.total_steps = steps_per_epoch * o.epochs;
+    oc.pct_start = 0.25;
+    oc.cycle_momentum = false;
+    const ctnet::OneCycleLR one_cycle(oc);
+    return [one_cycle](long step, int) { return one_cycle.lr_at(step); };
+  }
+  const ctnet::StepLR step_lr(o.lr, config.step_size, 0.1);
+  return [step_lr](long, int epoch) { return step_lr.lr_at(epoch); };
+}
+
+inline ctnet::ProgressBar::Mode progress_mode(const RunOptions& o) {
+  using Mode = ctnet::ProgressBar::Mode;
+  return o.progress == "bar"           ? Mode::bar
+         : o.progress == "lines"       ? Mode::lines
+         : o.progress == "off"         ? Mode::off
+         : ctnet::stdout_is_terminal() ? Mode::bar
+                                       : Mode::lines;
+}
+
+// The "data: ..." and "training: ..." lines; `where` ends the second ("2 threads", the GPU's name).
+inline void print_run_header(std::ostream& out, const RunOptions& o, const MnistExampleConfig& config,
+                             long train_count, long test_count, const std::string& where) {
+  out << "\ndata: " << train_count << " training and " << test_count << " test images from " << o.data
+      << "\ntraining: " << o.epochs << " epochs, batch " << o.batch << ", SGD momentum " << config.momentum
+      << (o.weight_decay > 0 ? ", weight decay " + std::to_string(o.weight_decay) : std::string()) << ", "
+      << (o.schedule == "onecycle" ? "OneCycleLR max_lr " : "StepLR lr ") << o.lr
+      << (o.rotation > 0 ? ", rotation +-" + std::to_string(int(o.rotation)) + " deg" : std::string())
+      << ", seed " << o.seed << ", " << where << "\n\n";
+}
+
+// One epoch's figures, from whichever device trained it.
+struct EpochFigures {
+  double train_loss = 0;  // mean over the epoch's samples
+  long train_correct = 0, train_total = 0;
+  double test_loss = 0;  // mean over the test samples
+  long test_correct = 0, test_total = 0;
+  double lr = 0;  // the learning rate of the epoch's last step
+  double seconds = 0;
+  long images = 0;
+  double train_accuracy() const { return train_total > 0 ? double(train_correct) / double(train_total) : 0; }
+  double test_accuracy() const { return test_total > 0 ? double(test_correct) / double(test_total) : 0; }
+};
+
+class RunReport {
+ public:
+  explicit RunReport(const RunOptions& o) : options_(o) {
+    if (o.csv != "-") {
+      csv_.open(o.csv);
+      if (!csv_) throw ctnet::OptionError("--csv: cannot write '" + o.csv + "'");
+      csv_ << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,test_correct,test_total,lr,seconds\n";
+    }
+  }
+
+  void epoch(int epoch, const std::string& label, const EpochFigures& f, std::ostream& out) {
+    last_ = f.test_accuracy();
+    last_train_ = f.train_accuracy();
+    if (last_ > best_) best_ = last_, best_epoch_ = epoch;
+    accuracies_.push_back(std::round(last_ * 1e6) / 1e4);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%s  train loss %.4f acc %s  test loss %.4f acc %s (%ld/%ld)  lr %.5f  %.1f s (%.0f img/s)",
+                  label.c_str(), f.train_loss, percent(f.train_accuracy()).c_str(), f.test_loss,
+                  percent(f.test_accuracy()).c_str(), f.test_correct, f.test_total, f.lr, f.seconds,
+                  double(f.images) / f.seconds);
+    out << line << std::endl;
+    if (csv_) {
+      csv_ << epoch << ',' << f.train_loss << ',' << f.train_accuracy() << ',' << f.test_loss << ','
+           << f.test_accuracy() << ',' << f.test_correct << ',' << f.test_total << ',' << f.lr << ',' << f.seconds
+           << '\n'
+           << std::flush;
+    }
+  }
+
+  // The closing lines: best and last test accuracy, and what the train/test gap says about fit.
+  void summary(std::ostream& out) const {
+    out << "\nbest test accuracy " << percent(best_) << " (epoch " << best_epoch_ << "), last " << percent(last_)
+        << "; last epoch's training accuracy " << percent(last_train_) << "\n";
+    const double gap = last_train_ - last_;
+    if (gap > 0.003)
+      out << "fit: over-fitting: training accuracy is " << percent(gap)
+          << " ahead of test accuracy (the model memorises what it sees)\n";
+    else if (gap < -0.001)
+      out << "fit: training accuracy is " << percent(-gap)
+          << " below test accuracy: dropout and augmentation make training harder than testing, so there is "
+             "room to push the training accuracy further\n";
+    else
+      out << "fit: training and test accuracy agree within 0.3 points: no sign of over-fitting\n";
+  }
+
+  // The final JSON line's fields; the caller may add more before printing it.
+  ctnet::JsonValue json(const MnistExampleConfig& config, long parameters, double seconds) const {
+    ctnet::JsonValue line = ctnet::JsonValue::object();
+    line["example"] = config.name;
+    line["parameters"] = parameters;
+    line["epochs"] = options_.epochs;
+    line["seed"] = options_.seed;
+    line["threads"] = options_.threads;
+    line["test_accuracy"] = accuracies_;
+    line["best"] = std::round(best_ * 1e6) / 1e4;
+    line["last"] = std::round(last_ * 1e6) / 1e4;
+    line["seconds"] = std::round(seconds * 10) / 10;
+    return line;
+  }
+
+  double best() const { return best_; }
+  double last() const { return last_; }
+
+ private:
+  const RunOptions& options_;
+  std::ofstream csv_;
+  ctnet::JsonValue accuracies_ = ctnet::JsonValue::array();
+  double best_ = 0, last_ = 0, last_train_ = 0;
+  int best_epoch_ = 0;
+};
+
+}  // namespace examples

@@ -1,0 +1,195 @@
+// ctnet_bench --device cuda: GPU speed of the flagship and the reference S4-GAP network, as JSON lines.
+//
+// Lines, in this order (each with framework, backend and device "cuda", gpu, model, parameters):
+//   time_to_accuracy  the flagship recipe (mnist_step3_gap: batch 128, OneCycleLR max_lr 0.1 over 15 epochs,
+//                     rotation +-7, seed 1) from program start — CUDA start-up, reading MNIST from disk and
+//                     the upload included — until the test accuracy after an epoch reaches the target:
+//                     reached, epochs, seconds (from program start), setup_seconds, train_seconds, accuracy
+//                     (at the stop), best, test_accuracy per epoch. It runs first, so nothing before it
+//                     warms the GPU.
+//   train             per model and batch (default 128 and 512): SGD lr 0.01 momentum 0.9, NLL loss, batches
+//                     gathered on the device from the shuffled training set; 10 warm-up steps, then the median
+//                     images/s of --reps runs of --steps steps; "step": "graph" (a captured CUDA graph
+//                     replayed per step) or "eager".
+//   infer             per model: eval-mode forward passes over the 10k test set in batches of 1000 (data on the
+//                     device), median images/s of --reps passes.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../common/flagship.hpp"
+#include "../mnist_models.hpp"
+#include "mnist_cuda.cuh"
+
+namespace examples {
+namespace {
+
+using namespace ctnet;
+using namespace cuda_run;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+
+JsonValue base_line(const char* bench, const std::string& model, long parameters, const std::string& gpu) {
+  JsonValue j = JsonValue::object();
+  j["bench"] = bench;
+  j["framework"] = "ctnet";
+  j["backend"] = "cuda";  // as the CPU lines' "backend"
+  j["device"] = "cuda";   // as pytorch_ref.py's lines
+  j["gpu"] = gpu;
+  j["model"] = model;
+  j["parameters"] = parameters;
+  return j;
+}
+
+void emit(const JsonValue& line) { std::cout << to_json(line) << std::endl; }
+
+template <class Net>
+void time_to_accuracy(const CudaBenchOptions& o, Clock::time_point program_start, const std::string& gpu) {
+  const MnistExampleConfig c = flagship_config();
+  RunOptions r;
+  r.data = o.data;
+  r.epochs = o.max_epochs;
+  r.batch = c.batch;
+  r.lr = c.lr;
+  r.schedule = c.schedule;
+  r.weight_decay = c.weight_decay;
+  r.rotation = c.rotation;
+  r.translate = c.translate;
+  r.seed = o.seed;
+
+  Dataset train = load_mnist_split(o.data, true);
+  Dataset test = load_mnist_split(o.data, false);
+  TrainerOptions t;
+  t.seed = r.seed;
+  t.batch = r.batch;
+  t.lr = r.lr;
+  t.momentum = c.momentum;
+  t.weight_decay = r.weight_decay;
+  if (r.rotation > 0 || r.translate > 0) t.augment = RandomAffine(r.rotation, r.translate, r.translate);
+  t.graph = o.cuda_graph;
+  MnistTrainer<Net> trainer(train, test, t);
+  const auto lr_at = lr_schedule(r, c, trainer.batches_per_epoch());
+  const double setup = seconds_since(program_start);
+
+  const auto train_start = Clock::now();
+  JsonValue accuracies = JsonValue::array();
+  double accuracy = 0, best = 0;
+  int epochs = 0;
+  bool reached = false;
+  for (int epoch = 1; epoch <= r.epochs && !reached; ++epoch) {
+    double lr = 0;
+    trainer.train_epoch(epoch, lr_at, 0, {}, lr);
+    const TrainFigures e = trainer.evaluate();
+    accuracy = e.total ? double(e.correct) / double(e.total) : 0;
+    best = std::max(best, accuracy);
+    accuracies.push_back(round_to(accuracy * 100, 0.01));
+    epochs = epoch;
+    reached = accuracy >= o.target;
+  }
+  const double train_seconds = seconds_since(train_start);
+  JsonValue j = base_line("time_to_accuracy", "flagship", Net::parameter_count, gpu);
+  j["target"] = round_to(o.target * 100, 0.01);
+  j["reached"] = reached;
+  j["epochs"] = epochs;
+  j["max_epochs"] = r.epochs;
+  j["seconds"] = round_to(seconds_since(program_start), 0.001);
+  j["setup_seconds"] = round_to(setup, 0.001);
+  j["train_seconds"] = round_to(train_seconds, 0.001);
+  j["accuracy"] = round_to(accuracy * 100, 0.01);
+  j["best"] = round_to(best * 100, 0.01);
+  j["test_accuracy"] = accuracies;
+  j["batch"] = r.batch;
+  j["seed"] = r.seed;
+  j["step"] = trainer.graph_used() ? "graph" : "eager";
+  emit(j);
+}
+
+template <class Net>
+void throughput(const CudaBenchOptions& o, const std::string& model, const Dataset& train, const Dataset& test,
+                const std::string& gpu) {
+  for (std::size_t b = 0; b < o.batches.size(); ++b) {
+    const int batch = o.batches[b];
+    if (batch > train.count) throw OptionError("--batch: " + std::to_string(batch) + " exceeds the training set");
+    TrainerOptions t;
+    t.seed = 1;
+    t.batch = batch;
+    t.lr = 0.01;
+    t.momentum = 0.9;
+    t.graph = o.cuda_graph;
+    MnistTrainer<Net> trainer(train, test, t);
+    trainer.model().train();
+    const long full = train.count / batch;
+    long j = 0;
+    int epoch = 0;
+    const auto steps = [&](int n) {
+      for (int k = 0; k < n; ++k, ++j) {
+        if (j % full == 0) trainer.begin_epoch(++epoch);
+        trainer.full_step(j % full, 0.01);
+      }
+      cuda::synchronize();
+    };
+    steps(10);
+    std::vector<double> rates;
+    for (int r = 0; r < o.reps; ++r) {
+      const auto t0 = Clock::now();
+      steps(o.steps);
+      rates.push_back(double(o.steps) * batch / seconds_since(t0));
+    }
+    trainer.sync_model_step();
+    JsonValue line = base_line("train", model, Net::parameter_count, gpu);
+    line["batch"] = batch;
+    line["step"] = trainer.graph_used() ? "graph" : "eager";
+    line["img_per_s"] = std::round(median(rates));
+    JsonValue all = JsonValue::array();
+    for (double v : rates) all.push_back(std::round(v));
+    line["all"] = all;
+    emit(line);
+
+    if (b == 0) {  // inference once per model
+      trainer.infer_all();
+      rates.clear();
+      for (int r = 0; r < o.reps; ++r) {
+        const auto t0 = Clock::now();
+        trainer.infer_all();
+        rates.push_back(double(test.count) / seconds_since(t0));
+      }
+      JsonValue inf = base_line("infer", model, Net::parameter_count, gpu);
+      inf["batch"] = 1000;
+      inf["img_per_s"] = std::round(median(rates));
+      JsonValue all_inf = JsonValue::array();
+      for (double v : rates) all_inf.push_back(std::round(v));
+      inf["all"] = all_inf;
+      emit(inf);
+    }
+  }
+}
+
+}  // namespace
+
+int bench_on_cuda(const CudaBenchOptions& o, Clock::time_point program_start) try {
+  if (!require_device("ctnet_bench --device cuda")) return 1;
+  const std::string gpu = device_name();
+  if (o.time_to_accuracy) time_to_accuracy<mnist::Step3Gap>(o, program_start, gpu);
+  const Dataset train = load_mnist_split(o.data, true), test = load_mnist_split(o.data, false);
+  if (o.model == "flagship" || o.model == "both") throughput<mnist::Step3Gap>(o, "flagship", train, test, gpu);
+  if (o.model == "reference" || o.model == "both") throughput<mnist::Reference>(o, "reference", train, test, gpu);
+  return 0;
+} catch (const OptionError& e) {
+  std::cerr << "error: " << e.what() << "\n(see ctnet_bench --help)\n";
+  return 2;
+} catch (const Error& e) {
+  std::cerr << "error: " << e.what() << "\n";
+  return 1;
+}
+
+}  // namespace examples

@@ -1,0 +1,9 @@
+// mnist_session3 --device cuda: mnist::Session3 trained by Model<Net, Cuda> (see mnist_cuda.cuh).
+#include "../mnist_models.hpp"
+#include "mnist_cuda.cuh"
+
+namespace examples {
+int run_on_cuda_session3(const RunOptions& options, const MnistExampleConfig& config) {
+  return cuda_run::run_cuda_example<mnist::Session3>(options, config);
+}
+}  // namespace examples

@@ -1,0 +1,9 @@
+// mnist_step1_skeleton --device cuda: mnist::Step1Skeleton trained by Model<Net, Cuda> (see mnist_cuda.cuh).
+#include "../mnist_models.hpp"
+#include "mnist_cuda.cuh"
+
+namespace examples {
+int run_on_cuda_step1(const RunOptions& options, const MnistExampleConfig& config) {
+  return cuda_run::run_cuda_example<mnist::Step1Skeleton>(options, config);
+}
+}  // namespace examples

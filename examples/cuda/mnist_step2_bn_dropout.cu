@@ -1,0 +1,9 @@
+// mnist_step2_bn_dropout --device cuda: mnist::Step2BnDropout trained by Model<Net, Cuda> (see mnist_cuda.cuh).
+#include "../mnist_models.hpp"
+#include "mnist_cuda.cuh"
+
+namespace examples {
+int run_on_cuda_step2(const RunOptions& options, const MnistExampleConfig& config) {
+  return cuda_run::run_cuda_example<mnist::Step2BnDropout>(options, config);
+}
+}  // namespace examples

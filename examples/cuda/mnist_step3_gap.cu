@@ -1,0 +1,9 @@
+// mnist_step3_gap --device cuda: mnist::Step3Gap trained by Model<Net, Cuda> (see mnist_cuda.cuh).
+#include "../mnist_models.hpp"
+#include "mnist_cuda.cuh"
+
+namespace examples {
+int run_on_cuda_step3(const RunOptions& options, const MnistExampleConfig& config) {
+  return cuda_run::run_cuda_example<mnist::Step3Gap>(options, config);
+}
+}  // namespace examples
