@@ -187,6 +187,8 @@ int main(int argc, char** argv) {
   c.batch = 128;
   c.lr = 0.1;
   c.rotation = 7;
+  c.translate = 0.08f;
+  c.weight_decay = 1e-4;
   std::string sum_loss = "nll";
   try {
     bool help = false;

@@ -54,11 +54,12 @@ static_assert(has_output_shape<Step2BnDropout, Shape<10>>());
 static_assert(Step2BnDropout::parameter_count == 30'266);
 
 // Step 3 — the flagship: global average pooling instead of the big head, dropout 0.05, < 8,000 parameters.
+// The 1x1 transition keeps 10 channels (8 fell 0.05 points short of 99.4% in the last epochs).
 template <int C, class... Options>
 using ConvBlock = Seq<Conv2d<C, 3, NoBias, Options...>, BatchNorm2d, ReLU, Dropout<0.05f>>;
 using Step3Gap = Sequential<Input<1, 28, 28>,
                             ConvBlock<8>, ConvBlock<16>,                // 16x24x24
-                            Conv2d<8, 1, NoBias>, MaxPool2d<2>,         // 8x12x12
+                            Conv2d<10, 1, NoBias>, MaxPool2d<2>,        // 10x12x12
                             ConvBlock<16>, ConvBlock<16>, ConvBlock<16>,  // 16x6x6
                             GlobalAvgPool, Conv2d<10, 1, NoBias>,       // 10x1x1
                             Flatten, LogSoftmax>;                       // 10
@@ -100,7 +101,7 @@ namespace mnist {
 // The image goes through the flagship's conv tower to 10 digit logits; the random digit becomes a
 // one-hot vector; the digit head reads the logits; the sum head turns them into probabilities and reads
 // them beside the one-hot vector with a small MLP (it learns the 10x10 addition table).
-using ImageTower = Seq<ConvBlock<8>, ConvBlock<16>, Conv2d<8, 1, NoBias>, MaxPool2d<2>,
+using ImageTower = Seq<ConvBlock<8>, ConvBlock<16>, Conv2d<10, 1, NoBias>, MaxPool2d<2>,
                        ConvBlock<16>, ConvBlock<16>, ConvBlock<16>, GlobalAvgPool, Conv2d<10, 1, NoBias>, Flatten>;
 template <class SumHead>
 using AdderOf = Sequential<Inputs<Input<1, 28, 28>, Input<1>>,     // image, random digit

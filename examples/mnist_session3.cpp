@@ -12,5 +12,7 @@ int main(int argc, char** argv) {
   c.batch = 128;
   c.lr = 0.1;
   c.rotation = 7;
+  c.translate = 0.08f;
+  c.weight_decay = 1e-4;
   return examples::run_mnist_example<mnist::Session3>(argc, argv, c, examples::run_on_cuda_session3);
 }

@@ -11,6 +11,5 @@ int main(int argc, char** argv) {
   c.epochs = 15;
   c.batch = 128;
   c.lr = 0.05;
-  c.schedule = "step";
   return examples::run_mnist_example<mnist::Step2BnDropout>(argc, argv, c, examples::run_on_cuda_step2);
 }

@@ -16,6 +16,8 @@ inline MnistExampleConfig flagship_config() {
   c.batch = 128;
   c.lr = 0.1;
   c.rotation = 7;
+  c.translate = 0.08f;
+  c.weight_decay = 1e-4;
   return c;
 }
 

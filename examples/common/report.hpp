@@ -38,7 +38,8 @@ inline std::function<double(long, int)> lr_schedule(const RunOptions& o, const M
     return [one_cycle](long step, int) { return one_cycle.lr_at(step); };
   }
   const ctnet::StepLR step_lr(o.lr, config.step_size, 0.1);
-  return [step_lr](long, int epoch) { return step_lr.lr_at(epoch); };
+  // Epochs count from 1 here, from 0 in PyTorch's StepLR (stepped after each epoch).
+  return [step_lr](long, int epoch) { return step_lr.lr_at(epoch - 1); };
 }
 
 inline ctnet::ProgressBar::Mode progress_mode(const RunOptions& o) {
