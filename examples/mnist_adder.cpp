@@ -10,6 +10,7 @@
 #include <ctnet/data/paired_digits.hpp>
 #include <ctnet/train/multitask.hpp>
 
+#include "common/mnist_data.hpp"
 #include "common/mnist_example.hpp"
 #include "mnist_models.hpp"
 
@@ -29,24 +30,16 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
   Cpu::set_threads(o.threads);
   std::cout << c.description << "\n\n";
   summary<Net>(std::cout);
-  Dataset train = load_mnist_split(o.data, true), test = load_mnist_split(o.data, false);
-  if (o.train_limit) train = slice(train, 0, int(o.train_limit));
-  if (o.test_limit) test = slice(test, 0, int(o.test_limit));
-  LoaderOptions train_options;
-  train_options.batch_size = o.batch;
-  train_options.seed = o.seed;
-  if (o.rotation > 0 || o.translate > 0) train_options.augment = RandomAffine(o.rotation, o.translate, o.translate);
-  LoaderOptions test_options;
-  test_options.batch_size = 1000;
-  test_options.shuffle = false;
-  DataLoader train_loader(train, train_options), test_loader(test, test_options);
+  const examples::MnistSplits data = examples::load_splits(o);
+  DataLoader train_loader(data.train, examples::train_loader_options(o)),
+      test_loader(data.test, examples::test_loader_options());
 
-  std::cout << "\ndata: " << train.count << " training and " << test.count << " test images, each paired with a "
+  std::cout << "\ndata: " << data.train.count << " training and " << data.test.count << " test images, each paired with a "
             << "random digit (fresh pairing each training epoch, fixed pairing for the test set)\nsum loss: "
             << (mse ? "MSE on one output, rounded" : "NLL over 19 classes") << "; OneCycleLR max_lr " << o.lr
             << ", batch " << o.batch << ", seed " << o.seed << ", " << o.threads << " threads\n\n";
 
-  Model<Net> model(o.seed, o.batch, 1000);
+  Model<Net> model(o.seed, o.batch, examples::test_batch);
   const MultiTaskLoss loss = MultiTaskLoss::for_output<typename Net::output_shape_t>(
       {{"digit", TaskLoss::nll, 10, 1.0}, {"sum", mse ? TaskLoss::mse : TaskLoss::nll, mse ? 1 : 19, 1.0}});
   SGD<float> sgd(o.lr, 0.9, 0, o.weight_decay);
@@ -57,9 +50,9 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
   oc.cycle_momentum = false;
   const OneCycleLR schedule(oc);
 
-  std::vector<float> x(std::size_t(1000) * 785), grad(std::size_t(o.batch) * Net::output_shape_t::size);
-  std::vector<int> sums(1000);
-  std::vector<float> sum_values(1000);
+  std::vector<float> x(std::size_t(examples::test_batch) * 785), grad(std::size_t(o.batch) * Net::output_shape_t::size);
+  std::vector<int> sums(examples::test_batch);
+  std::vector<float> sum_values(examples::test_batch);
   // Lays the batch out as the network's inputs: [n x 784] images, then [n x 1] digits; fills targets.
   const auto prepare = [&](const Batch& b, auto&& digit_of) {
     std::copy(b.images.begin(), b.images.begin() + long(b.size) * 784, x.begin());
@@ -82,12 +75,7 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
     m.total += n;
   };
 
-  const ProgressBar::Mode mode = o.progress == "bar"     ? ProgressBar::Mode::bar
-                                 : o.progress == "lines" ? ProgressBar::Mode::lines
-                                 : o.progress == "off"   ? ProgressBar::Mode::off
-                                 : stdout_is_terminal()  ? ProgressBar::Mode::bar
-                                                         : ProgressBar::Mode::lines;
-  ProgressBar progress(std::cout, mode);
+  ProgressBar progress(std::cout, examples::progress_mode(o));
   std::ofstream csv;
   if (o.csv != "-") {
     csv.open(o.csv);

@@ -32,6 +32,7 @@
 #include <ctnet/train/trainer.hpp>
 
 #include "cli.hpp"
+#include "mnist_data.hpp"
 #include "cuda_driver.hpp"
 #include "options.hpp"
 #include "report.hpp"
@@ -57,23 +58,12 @@ int run_mnist_example(int argc, char** argv, const MnistExampleConfig& config, C
   std::cout << config.description << "\n\n";
   summary<Net>(std::cout);
 
-  Dataset train = load_mnist_split(o.data, true);
-  Dataset test = load_mnist_split(o.data, false);
-  if (o.train_limit) train = slice(train, 0, int(o.train_limit));
-  if (o.test_limit) test = slice(test, 0, int(o.test_limit));
+  const MnistSplits data = load_splits(o);
+  DataLoader train_loader(data.train, train_loader_options(o)), test_loader(data.test, test_loader_options());
 
-  LoaderOptions train_options;
-  train_options.batch_size = o.batch;
-  train_options.seed = o.seed;
-  if (o.rotation > 0 || o.translate > 0) train_options.augment = RandomAffine(o.rotation, o.translate, o.translate);
-  LoaderOptions test_options;
-  test_options.batch_size = 1000;
-  test_options.shuffle = false;
-  DataLoader train_loader(train, train_options), test_loader(test, test_options);
+  print_run_header(std::cout, o, config, data.train.count, data.test.count, std::to_string(o.threads) + " threads");
 
-  print_run_header(std::cout, o, config, train.count, test.count, std::to_string(o.threads) + " threads");
-
-  Model<Net> model(o.seed, o.batch, test_options.batch_size);
+  Model<Net> model(o.seed, o.batch, test_batch);
   SGD<float> sgd(o.lr, config.momentum, 0, o.weight_decay);
   const long steps_per_epoch = train_loader.batches_per_epoch();
   StepSchedule schedule;
