@@ -8,7 +8,12 @@ sudo=()
 if [[ "$(id -u)" -ne 0 ]]; then sudo=(sudo); fi
 
 packages=(g++ cmake make libeigen3-dev doctest-dev zlib1g-dev)
-if [[ "${1:-}" == "--data" ]]; then packages+=(curl ca-certificates npm); fi
+if [[ "${1:-}" == "--data" ]]; then
+  packages+=(ca-certificates)
+  command -v curl > /dev/null || packages+=(curl)
+  # A machine that already has Node.js from elsewhere has its own npm; Debian's npm would conflict with it.
+  command -v npm > /dev/null || packages+=(npm)
+fi
 
 # apt-get update can fail on a transient mirror error: try it a few times.
 for attempt in 1 2 3; do
