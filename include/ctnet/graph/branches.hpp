@@ -146,6 +146,7 @@ struct BoundBranches<Spec, In, Position, TypeList<Child...>, Shared>
 // One branch per input component: PerInput<ImageTower, OneHot<10>> on (1x28x28, 1).
 template <class... Branches>
 struct PerInput {
+  static constexpr bool takes_tuple = true;
   template <class In, int Position>
   struct bind : detail::BoundBranches<PerInput, In, Position,
                                       typename detail::bind_branches<0, TypeList<>, TypeList<Branches...>,
@@ -161,6 +162,7 @@ struct PerInput {
 // Every branch reads the same input: Parallel<Seq<Linear<10>, LogSoftmax>, Seq<Linear<19>, LogSoftmax>>.
 template <class... Branches>
 struct Parallel {
+  static constexpr bool takes_tuple = true;  // each branch decides what it takes
   template <class In, int Position>
   struct bind
       : detail::BoundBranches<Parallel, In, Position,

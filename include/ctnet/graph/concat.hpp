@@ -41,6 +41,7 @@ struct concat_shape<TupleShape<C...>> {
 }  // namespace detail
 
 struct Concat {
+  static constexpr bool takes_tuple = true;
   template <class In, int Position>
   struct bind : BoundLayerBase<In, typename detail::concat_shape<In>::type, Position> {
     using spec = Concat;
@@ -76,6 +77,7 @@ struct Concat {
 
 template <int I>
 struct Select {
+  static constexpr bool takes_tuple = true;
   template <class In>
   struct component {
     using type = Shape<1>;

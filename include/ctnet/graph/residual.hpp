@@ -16,6 +16,7 @@ namespace ctnet {
 
 template <class Block>
 struct Residual {
+  static constexpr bool takes_tuple = detail::spec_takes_tuple<Block>::value;
   template <class In, int Position>
   struct bind : BoundLayerBase<In, In, Position> {
     using spec = Residual;

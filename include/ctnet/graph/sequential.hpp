@@ -62,6 +62,20 @@ struct bind_chain {
   using type = Bound;
   using output = In;
 };
+// Whether a spec takes a TupleShape input, decided from the spec alone (binding a one-tensor layer to a
+// tuple would fire that layer's own rank rule first, with a misleading message). Combinators say so with
+// `takes_tuple`; a block takes what its first layer takes.
+template <class S>
+struct spec_takes_tuple : std::bool_constant<requires { requires S::takes_tuple; }> {};
+template <class List>
+struct first_takes_tuple : std::false_type {};
+template <class F, class... R>
+struct first_takes_tuple<TypeList<F, R...>> : spec_takes_tuple<F> {};
+template <class... L>
+struct spec_takes_tuple<Seq<L...>> : first_takes_tuple<typename splice<L...>::type> {};
+template <class... L>
+struct spec_takes_tuple<Sequential<L...>> : first_takes_tuple<typename splice<L...>::type> {};
+
 // A layer that takes one tensor, given a tuple, is reported once and then bound to the first
 // component, so the error is not followed by a cascade.
 template <class S, class In, int Position>
@@ -69,7 +83,7 @@ struct bind_one {
   using type = typename S::template bind<In, Position>;
 };
 template <class S, class... C, int Position>
-  requires(!S::template bind<TupleShape<C...>, Position>::accepts_tuple)
+  requires(!spec_takes_tuple<S>::value)
 struct bind_one<S, TupleShape<C...>, Position> {
   static_assert(rule::single_tensor_input<at_layer<Position, S>, TupleShape<C...>, void, false>::value);
   using type = typename S::template bind<std::tuple_element_t<0, std::tuple<C...>>, Position>;
