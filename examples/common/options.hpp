@@ -63,9 +63,8 @@ struct RunOptions {
   bool cuda_graph = true;      // cuda: replay the training step as a captured CUDA graph
 };
 
-// `extra` may add an example's own options to the command line before it is parsed.
-inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig& c, bool& help,
-                                const std::function<void(CommandLine&)>& extra = {}) {
+// The run an example's recipe describes, before the command line changes it.
+inline RunOptions recipe_defaults(const MnistExampleConfig& c) {
   RunOptions o;
   o.epochs = c.epochs;
   o.batch = c.batch;
@@ -75,6 +74,13 @@ inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig&
   o.rotation = c.rotation;
   o.translate = c.translate;
   o.csv = c.name + ".csv";
+  return o;
+}
+
+// `extra` may add an example's own options to the command line before it is parsed.
+inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig& c, bool& help,
+                                const std::function<void(CommandLine&)>& extra = {}) {
+  RunOptions o = recipe_defaults(c);
   const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
   o.threads = hw;
   if (const char* env = std::getenv("OMP_NUM_THREADS"); env && *env)

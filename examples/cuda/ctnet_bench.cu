@@ -56,15 +56,9 @@ void emit(const JsonValue& line) { std::cout << to_json(line) << std::endl; }
 template <class Net>
 void time_to_accuracy(const CudaBenchOptions& o, Clock::time_point program_start, const std::string& gpu) {
   const MnistExampleConfig c = flagship_config();
-  RunOptions r;
+  RunOptions r = recipe_defaults(c);
   r.data = o.data;
   r.epochs = o.max_epochs;
-  r.batch = c.batch;
-  r.lr = c.lr;
-  r.schedule = c.schedule;
-  r.weight_decay = c.weight_decay;
-  r.rotation = c.rotation;
-  r.translate = c.translate;
   r.seed = o.seed;
 
   Dataset train = load_mnist_split(o.data, true);
