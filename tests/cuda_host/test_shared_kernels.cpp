@@ -73,7 +73,11 @@ void check_pool_bodies(bool ties) {
   if (ties)
     for (float& v : x) v = std::round(v * 2);  // many equal maxima: the first one must win everywhere
   const std::vector<float> gy = random_vector(planes * OutH * OutW, 4);
-  std::vector<float> want(x.size()), got(x.size());
+  std::vector<float> y_cpu(gy.size()), y_body(gy.size());
+  Cpu::maxpool_forward<InH, InW, OutH, OutW, K, S>(x.data(), y_cpu.data(), planes);
+  for (long o = 0; o < long(gy.size()); ++o) kernels::maxpool_forward(o, x.data(), y_body.data(), InH, InW, OutH, OutW, K, S);
+  CHECK(y_cpu == y_body);
+  std::vector<float> want(x.size(), 7.0f), got(x.size());  // 7: backward must overwrite every element
   Cpu::maxpool_backward<InH, InW, OutH, OutW, K, S>(x.data(), gy.data(), want.data(), planes);
   for (long i = 0; i < long(x.size()); ++i)
     kernels::maxpool_backward_gather(i, x.data(), gy.data(), got.data(), InH, InW, OutH, OutW, K, S);
@@ -87,6 +91,8 @@ void check_pool_bodies(bool ties) {
 TEST_CASE("shared pooling bodies: backward gathers equal the CPU's scatters, ties included") {
   check_pool_bodies<8, 8, 4, 4, 2, 2>(false);
   check_pool_bodies<8, 8, 4, 4, 2, 2>(true);
+  check_pool_bodies<7, 7, 3, 3, 2, 2>(true);   // a row and a column outside every window
+  check_pool_bodies<9, 7, 3, 2, 3, 3>(true);   // K == S with 3x3 windows and leftovers
   check_pool_bodies<9, 7, 4, 3, 3, 2>(true);   // overlapping windows
   check_pool_bodies<7, 7, 5, 5, 3, 1>(true);   // stride 1
   check_pool_bodies<9, 9, 2, 2, 3, 4>(false);  // gaps between windows
@@ -105,7 +111,7 @@ TEST_CASE("shared dropout body: the CUDA per-element masks equal the CPU backend
   for (long unit : {1L, 35L}) {
     for (float p : {0.05f, 0.3f, 0.5f}) {
       std::vector<float> want(x.size()), got(x.size());
-      Cpu::dropout_forward(x.data(), want.data(), long(x.size()), 17, 23, 4, unit, p);
+      Cpu::dropout_forward(x.data(), want.data(), nullptr, long(x.size()), 17, 23, 4, unit, p);
       for (long i = 0; i < long(x.size()); ++i)
         kernels::dropout_apply(i, x.data(), got.data(), std::uint64_t(17), std::uint64_t(23), 4, unit, p);
       CHECK(got == want);

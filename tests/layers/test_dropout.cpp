@@ -53,9 +53,28 @@ TEST_CASE("the CPU's blocked dropout draws the masks of the per-element kernel b
   std::vector<float> x(n), fast(n), body(n);
   for (long i = 0; i < n; ++i) x[std::size_t(i)] = float(i) + 0.5f;
   for (long unit_size : {1L, 7L, 35L}) {
-    Cpu::dropout_forward(x.data(), fast.data(), n, 42, 9, 3, unit_size, 0.3f);
+    std::vector<std::uint32_t> mask(std::size_t((n / unit_size + 31) / 32));
+    Cpu::dropout_forward(x.data(), fast.data(), mask.data(), n, 42, 9, 3, unit_size, 0.3f);
     for (long i = 0; i < n; ++i) kernels::dropout_apply(i, x.data(), body.data(), 42, 9, 3, unit_size, 0.3f);
     CHECK(fast == body);
+    // The stored bits are the per-element keep decisions, and backward applies them as forward did,
+    // whether it reads them or draws them again.
+    for (long u = 0; u < n / unit_size; ++u)
+      CHECK(bool((mask[std::size_t(u / 32)] >> (u % 32)) & 1) == kernels::dropout_keep(42, 9, 3, u, 0.3f));
+    std::vector<float> from_mask(n), redrawn(n);
+    Cpu::dropout_backward(x.data(), from_mask.data(), mask.data(), n, 42, 9, 3, unit_size, 0.3f);
+    Cpu::dropout_backward(x.data(), redrawn.data(), nullptr, n, 42, 9, 3, unit_size, 0.3f);
+    CHECK(from_mask == body);
+    CHECK(redrawn == body);
+  }
+  // Whole 64-unit groups (the vectorised path) and a partial last group, over several thread chunks.
+  for (long big : {64L * 1000, 64L * 1000 + 37}) {
+    const auto size = static_cast<std::size_t>(big);
+    std::vector<float> xs(size, 1.5f), ys(size), want(size);
+    std::vector<std::uint32_t> bits(std::size_t((big + 31) / 32));
+    Cpu::dropout_forward(xs.data(), ys.data(), bits.data(), big, 5, 77, 2, 1, 0.05f);
+    for (long i = 0; i < big; ++i) kernels::dropout_apply(i, xs.data(), want.data(), 5, 77, 2, 1, 0.05f);
+    CHECK(ys == want);
   }
   // The integer threshold is the float comparison u >= p for every 24-bit u.
   for (float p : {0.0f, 0.05f, 0.3f, 0.5f, 0.999f}) {

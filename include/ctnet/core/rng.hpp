@@ -10,6 +10,10 @@
 
 #include "host_device.hpp"
 
+#if defined(__AVX512F__) && !defined(__CUDACC__)
+#include <immintrin.h>
+#endif
+
 namespace ctnet {
 
 // Independent streams keep one use of randomness from shifting another when code changes.
@@ -56,7 +60,48 @@ inline void random_blocks(std::uint64_t seed, RngStream stream, std::uint64_t dr
   constexpr int W = random_blocks_width;
   const std::uint32_t c2 = static_cast<std::uint32_t>(draw);
   const std::uint32_t c3 = static_cast<std::uint32_t>(stream) ^ (static_cast<std::uint32_t>(draw >> 32) << 8);
-#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
+#if defined(__AVX512F__) && !defined(__CUDACC__)
+  // Sixteen blocks in one register per Philox word. _mm512_mul_epu32 multiplies the even 32-bit lanes
+  // (as 64-bit products); the odd lanes are shifted down and multiplied the same way, and the high and
+  // low halves are blended back into lane order: no widening conversions, half the instructions.
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i first_lo = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first)));
+  __m512i x0 = _mm512_add_epi32(first_lo, iota);
+  // A carry into the block's high word where first + l crosses a multiple of 2^32.
+  __m512i x1 = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first >> 32))),
+                                     _mm512_cmplt_epu32_mask(x0, first_lo),
+                                     _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first >> 32))),
+                                     _mm512_set1_epi32(1));
+  __m512i x2 = _mm512_set1_epi32(static_cast<int>(c2));
+  __m512i x3 = _mm512_set1_epi32(static_cast<int>(c3));
+  const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
+  constexpr __mmask16 odd = 0xAAAA;
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  // The zero-masked forms with every lane selected: g++ 12 warns about the unmasked intrinsics'
+  // deliberately undefined pass-through operand (-Wuninitialized); the instructions are the same.
+  constexpr __mmask8 all = 0xFF;
+  for (int round = 0; round < 10; ++round) {
+    const __m512i e0 = _mm512_maskz_mul_epu32(all, x0, m0);
+    const __m512i o0 = _mm512_maskz_mul_epu32(all, _mm512_maskz_srli_epi64(all, x0, 32), m0);
+    const __m512i e1 = _mm512_maskz_mul_epu32(all, x2, m1);
+    const __m512i o1 = _mm512_maskz_mul_epu32(all, _mm512_maskz_srli_epi64(all, x2, 32), m1);
+    const __m512i hi0 = _mm512_mask_blend_epi32(odd, _mm512_maskz_srli_epi64(all, e0, 32), o0);
+    const __m512i lo0 = _mm512_mask_blend_epi32(odd, e0, _mm512_maskz_slli_epi64(all, o0, 32));
+    const __m512i hi1 = _mm512_mask_blend_epi32(odd, _mm512_maskz_srli_epi64(all, e1, 32), o1);
+    const __m512i lo1 = _mm512_mask_blend_epi32(odd, e1, _mm512_maskz_slli_epi64(all, o1, 32));
+    x0 = _mm512_xor_si512(_mm512_xor_si512(hi1, x1), _mm512_set1_epi32(static_cast<int>(k0)));
+    x2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), _mm512_set1_epi32(static_cast<int>(k1)));
+    x1 = lo1;
+    x3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  static_assert(W == 16, "one 512-bit register holds the sixteen blocks");
+  _mm512_storeu_si512(out[0], x0);
+  _mm512_storeu_si512(out[1], x1);
+  _mm512_storeu_si512(out[2], x2);
+  _mm512_storeu_si512(out[3], x3);
+#elif defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
   typedef std::uint32_t u32v __attribute__((vector_size(4 * random_blocks_width)));
   typedef std::uint64_t u64v __attribute__((vector_size(8 * random_blocks_width)));
   u32v x0, x1, x2, x3;

@@ -3,9 +3,11 @@
 // Requires: 0 <= P < 1; Dropout2d a CxHxW input. Guarantees: in training each unit is zeroed with
 // probability P and survivors scaled by 1/(1-P); in eval the layer is the identity. The mask is a pure
 // function of (model seed, training step, layer position, element), so a run repeats exactly and the
-// CPU and CUDA backends draw the same masks.
+// CPU and CUDA backends draw the same masks. Training keeps the mask as bits in the layer's workspace
+// (a backend may draw it again instead).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "../core/bind_helpers.hpp"
@@ -22,10 +24,21 @@ struct BoundDropout : BoundLayerBase<In, In, Position> {
   static_assert(rule::dropout_probability<at_layer<Position, Spec>, typename input_of<In>::type,
                                           expected_probability_in_0_1, (P >= 0.0f && P < 1.0f)>::value);
 
+  // Training keeps the keep mask for backward, one bit per unit in 32-bit words; one T per word holds it
+  // for any T at least as wide as float.
+  static constexpr long mask_words_per_sample = (In::size / UnitSize + 31) / 32;
+  static constexpr long workspace_per_sample = mask_words_per_sample;
+
+  template <class T>
+  static std::uint32_t* mask(const Context<T>& ctx) {
+    static_assert(sizeof(T) >= sizeof(std::uint32_t));
+    return reinterpret_cast<std::uint32_t*>(ctx.work);
+  }
+
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
     if (ctx.training && P > 0.0f)
-      B::dropout_forward(x, y, n * In::size, ctx.seed ^ ctx.salt, ctx.step, Position, UnitSize, P);
+      B::dropout_forward(x, y, mask(ctx), n * In::size, ctx.seed ^ ctx.salt, ctx.step, Position, UnitSize, P);
     else
       B::copy(x, y, n * In::size);
   }
@@ -33,7 +46,8 @@ struct BoundDropout : BoundLayerBase<In, In, Position> {
   static void backward(const Context<T>& ctx, const T*, const T*, const T* gy, T* gx, long n) {
     if (!gx) return;
     if (ctx.training && P > 0.0f)
-      B::dropout_backward(gy, gx, n * In::size, ctx.seed ^ ctx.salt, ctx.step, Position, UnitSize, P);
+      B::dropout_backward(gy, gx, const_cast<const std::uint32_t*>(mask(ctx)), n * In::size, ctx.seed ^ ctx.salt,
+                          ctx.step, Position, UnitSize, P);
     else
       B::copy(gy, gx, n * In::size);
   }

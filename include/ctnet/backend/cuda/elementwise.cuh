@@ -40,7 +40,8 @@ struct ElementwiseOps {
     check_launch("relu_backward_kernel");
   }
   template <class T>
-  static void dropout_forward(const T* x, T* y, long n, std::uint64_t seed, std::uint64_t step, int position,
+  // The mask argument is unused: on the GPU drawing the mask again in backward is cheaper than storing it.
+  static void dropout_forward(const T* x, T* y, std::uint32_t* /*mask*/, long n, std::uint64_t seed, std::uint64_t step, int position,
                               long unit_size, float p) {
     dropout_kernel<<<grid_for(n), block_threads, 0, stream()>>>(x, y, n, seed, step, graph_step_counter(), position,
                                                                 unit_size, p);
@@ -48,7 +49,7 @@ struct ElementwiseOps {
   }
   // The same mask and scale applied to the gradient.
   template <class T>
-  static void dropout_backward(const T* gy, T* gx, long n, std::uint64_t seed, std::uint64_t step, int position,
+  static void dropout_backward(const T* gy, T* gx, const std::uint32_t* /*mask*/, long n, std::uint64_t seed, std::uint64_t step, int position,
                                long unit_size, float p) {
     dropout_kernel<<<grid_for(n), block_threads, 0, stream()>>>(gy, gx, n, seed, step, graph_step_counter(), position,
                                                                 unit_size, p);
