@@ -1,12 +1,14 @@
 // ctnet/backend/cpu/buffer.hpp — the CPU backend's memory: a plain host array.
 //
 // Requires: nothing. Guarantees: the same interface every backend's Buffer offers (resize, data, size,
-// zero, upload, download), so Model is written once; on the CPU the memory is directly host-accessible.
+// zero, upload, download), so Model is written once; on the CPU the memory is directly host-accessible and starts on a cache line.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <vector>
+
+#include "aligned.hpp"
 
 namespace ctnet::cpu {
 
@@ -26,7 +28,7 @@ class Buffer {
   }
 
  private:
-  std::vector<T> data_;
+  AlignedVector<T> data_;
 };
 
 }  // namespace ctnet::cpu

@@ -1,4 +1,5 @@
-// ctnet/backend/cpu/conv.hpp — 2-D convolution on the CPU: im2col + Eigen GEMM per sample.
+// ctnet/backend/cpu/conv.hpp — 2-D convolution on the CPU: im2col + a GEMM per sample (the small_gemm
+// kernel for float on AVX-512, Eigen otherwise).
 //
 // Requires: Eigen 3.4; tensors NCHW, weights OUTxINxKxK row-major (PyTorch's layout). Guarantees:
 // loop bounds come from the compile-time ConvGeometry; samples run in parallel over OpenMP threads,
@@ -7,8 +8,10 @@
 #pragma once
 
 #include <algorithm>
+#include <type_traits>
 
 #include "eigen.hpp"
+#include "small_gemm.hpp"
 
 #include "../common/geometry.hpp"
 #include "threads.hpp"
@@ -58,20 +61,35 @@ void col2im_add(const T* col, T* x) {
       }
 }
 
+// The register-blocked small GEMM (small_gemm.hpp) serves float on AVX-512 targets; Eigen serves the rest.
+template <class T>
+inline constexpr bool conv_uses_small_gemm = has_small_gemm && std::is_same_v<T, float>;
+
+// dst (Cols x Rows) = src (Rows x Cols) transposed, row-major.
+template <int Rows, int Cols, class T>
+inline void transpose_into(const T* src, T* dst) {
+  for (int c = 0; c < Cols; ++c)
+    for (int r = 0; r < Rows; ++r) dst[c * Rows + r] = src[r * Cols + c];
+}
+
 struct ConvOps {
   template <ConvGeometry G, class T>
   static void conv2d_forward(const T* x, const T* w, const T* b, T* y, int n) {
     Scratch<T>::reserve_threads(max_threads());
     parallel_chunks(n, [&](int first, int last, int t) {
       T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(G.col_rows()) * G.out_hw());
-      const ConstMatrixMap<T> weights(w, G.out_c, G.col_rows());
       for (int s = first; s < last; ++s) {
         const T* xs = x + s * G.in_size();
         if constexpr (!G.is_pointwise()) im2col<G>(xs, col);
-        const ConstMatrixMap<T> columns(G.is_pointwise() ? xs : col, G.col_rows(), G.out_hw());
-        MatrixMap<T> out(y + s * G.out_size(), G.out_c, G.out_hw());
-        out.noalias() = weights * columns;
-        if constexpr (G.bias) out.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, G.out_c);
+        const T* columns = G.is_pointwise() ? xs : col;
+        T* ys = y + s * G.out_size();
+        if constexpr (conv_uses_small_gemm<T>) {
+          small_gemm<G.out_c, G.col_rows(), G.out_hw()>(w, columns, ys, G.bias ? b : nullptr);
+        } else {
+          MatrixMap<T> out(ys, G.out_c, G.out_hw());
+          out.noalias() = ConstMatrixMap<T>(w, G.out_c, G.col_rows()) * ConstMatrixMap<T>(columns, G.col_rows(), G.out_hw());
+          if constexpr (G.bias) out.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, G.out_c);
+        }
       }
     });
   }
@@ -79,32 +97,46 @@ struct ConvOps {
   // gx may be null (first layer: no input gradient needed); gb is ignored without bias.
   template <ConvGeometry G, class T>
   static void conv2d_backward(const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb, int n) {
-    constexpr long wsize = long(G.out_c) * G.col_rows();
+    constexpr int M = G.out_c, K = G.col_rows(), N = G.out_hw();
+    constexpr long wsize = long(M) * K;
     Scratch<T>::reserve_threads(max_threads());
     const int used = parallel_chunks(n, [&](int first, int last, int t) {
-      T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(G.col_rows()) * G.out_hw());
-      T* gcol = Scratch<T>::get(ScratchSlot::column_grads, t, size_t(G.col_rows()) * G.out_hw());
+      T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(K) * N);
+      T* gcol = Scratch<T>::get(ScratchSlot::column_grads, t, size_t(K) * N);
+      // Weight-gradient partial of this thread: M x K with Eigen, K x M (transposed) with small_gemm.
       T* pgw = Scratch<T>::get(ScratchSlot::weight_grads, t, wsize);
-      T* pgb = Scratch<T>::get(ScratchSlot::bias_grads, t, G.out_c);
-      MatrixMap<T> partial_w(pgw, G.out_c, G.col_rows());
-      partial_w.setZero();
-      std::fill(pgb, pgb + G.out_c, T(0));
-      const ConstMatrixMap<T> weights(w, G.out_c, G.col_rows());
+      T* pgb = Scratch<T>::get(ScratchSlot::bias_grads, t, M);
+      std::fill(pgw, pgw + wsize, T(0));
+      std::fill(pgb, pgb + M, T(0));
+      T* wT = nullptr;
+      T* gyT = nullptr;
+      if constexpr (conv_uses_small_gemm<T>) {
+        wT = Scratch<T>::get(ScratchSlot::transposed_weights, t, wsize);
+        gyT = Scratch<T>::get(ScratchSlot::transposed_grads, t, size_t(N) * M);
+        transpose_into<M, K>(w, wT);
+      }
       for (int s = first; s < last; ++s) {
         const T* xs = x + s * G.in_size();
+        const T* gys = gy + s * G.out_size();
         if constexpr (!G.is_pointwise()) im2col<G>(xs, col);
-        const ConstMatrixMap<T> columns(G.is_pointwise() ? xs : col, G.col_rows(), G.out_hw());
-        const ConstMatrixMap<T> grad_out(gy + s * G.out_size(), G.out_c, G.out_hw());
-        partial_w.noalias() += grad_out * columns.transpose();
+        const T* columns = G.is_pointwise() ? xs : col;
         if constexpr (G.bias) {
-          for (int o = 0; o < G.out_c; ++o) pgb[o] += grad_out.row(o).sum();
+          for (int o = 0; o < M; ++o) pgb[o] += ConstMatrixMap<T>(gys, M, N).row(o).sum();
         }
-        if (gx) {
-          T* gxs = gx + s * G.in_size();
-          if constexpr (G.is_pointwise()) {
-            MatrixMap<T>(gxs, G.col_rows(), G.out_hw()).noalias() = weights.transpose() * grad_out;
-          } else {
-            MatrixMap<T>(gcol, G.col_rows(), G.out_hw()).noalias() = weights.transpose() * grad_out;
+        T* gxs = gx ? gx + s * G.in_size() : nullptr;
+        T* gcolumns = G.is_pointwise() ? gxs : gcol;
+        if constexpr (conv_uses_small_gemm<T>) {
+          // gw^T (K x M) += columns (K x N) * gy^T (N x M); gcolumns (K x N) = w^T (K x M) * gy (M x N).
+          transpose_into<M, N>(gys, gyT);
+          small_gemm<K, N, M, true>(columns, gyT, pgw);
+          if (gxs) small_gemm<K, M, N>(wT, gys, gcolumns);
+        } else {
+          const ConstMatrixMap<T> grad_out(gys, M, N);
+          MatrixMap<T>(pgw, M, K).noalias() += grad_out * ConstMatrixMap<T>(columns, K, N).transpose();
+          if (gxs) MatrixMap<T>(gcolumns, K, N).noalias() = ConstMatrixMap<T>(w, M, K).transpose() * grad_out;
+        }
+        if constexpr (!G.is_pointwise()) {
+          if (gxs) {
             std::fill(gxs, gxs + G.in_size(), T(0));
             col2im_add<G>(gcol, gxs);
           }
@@ -113,10 +145,15 @@ struct ConvOps {
     });
     for (int t = 0; t < used; ++t) {
       const T* pgw = Scratch<T>::get(ScratchSlot::weight_grads, t, wsize);
-      for (long i = 0; i < wsize; ++i) gw[i] += pgw[i];
+      if constexpr (conv_uses_small_gemm<T>) {
+        for (int o = 0; o < M; ++o)
+          for (int k = 0; k < K; ++k) gw[o * K + k] += pgw[k * M + o];
+      } else {
+        for (long i = 0; i < wsize; ++i) gw[i] += pgw[i];
+      }
       if constexpr (G.bias) {
-        const T* pgb = Scratch<T>::get(ScratchSlot::bias_grads, t, G.out_c);
-        for (int o = 0; o < G.out_c; ++o) gb[o] += pgb[o];
+        const T* pgb = Scratch<T>::get(ScratchSlot::bias_grads, t, M);
+        for (int o = 0; o < M; ++o) gb[o] += pgb[o];
       }
     }
   }

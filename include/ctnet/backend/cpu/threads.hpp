@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "aligned.hpp"
 #include "eigen.hpp"
 #ifdef _OPENMP
 #include <omp.h>
@@ -40,7 +41,15 @@ inline void set_num_threads(int n) {
 }
 
 // Scratch slots a kernel may use at once per thread (e.g. im2col columns and weight-gradient partials).
-enum class ScratchSlot : int { columns = 0, column_grads = 1, weight_grads = 2, bias_grads = 3, count = 4 };
+enum class ScratchSlot : int {
+  columns,
+  column_grads,
+  weight_grads,
+  bias_grads,
+  transposed_weights,
+  transposed_grads,
+  count
+};
 
 template <class T>
 class Scratch {
@@ -58,8 +67,8 @@ class Scratch {
   }
 
  private:
-  static std::vector<std::vector<T>>& buffers() {
-    static std::vector<std::vector<T>> b;
+  static std::vector<AlignedVector<T>>& buffers() {
+    static std::vector<AlignedVector<T>> b;
     return b;
   }
 };
