@@ -92,6 +92,8 @@ TEST_CASE("shared pooling bodies: backward gathers equal the CPU's scatters, tie
   check_pool_bodies<8, 8, 4, 4, 2, 2>(false);
   check_pool_bodies<8, 8, 4, 4, 2, 2>(true);
   check_pool_bodies<7, 7, 3, 3, 2, 2>(true);   // a row and a column outside every window
+  check_pool_bodies<24, 40, 12, 20, 2, 2>(true);  // rows of more than 16 windows (the SIMD path)
+  check_pool_bodies<5, 37, 2, 18, 2, 2>(false);
   check_pool_bodies<9, 7, 3, 2, 3, 3>(true);   // K == S with 3x3 windows and leftovers
   check_pool_bodies<9, 7, 4, 3, 3, 2>(true);   // overlapping windows
   check_pool_bodies<7, 7, 5, 5, 3, 1>(true);   // stride 1
