@@ -111,6 +111,43 @@ TEST_CASE("a batch larger than the model's maximum is a clear error") {
   CHECK_THROWS_AS(Small(1, 0), OptionError);
 }
 
+TEST_CASE("inference folds batch-norm and ReLU into the convolution before them and passes dropout by") {
+  using detail::InferenceRole;
+  using N = mnist::Reference;  // Conv, BN, ReLU, Dropout, ... Conv 1x1, MaxPool, ..., GAP, Conv 1x1, Flatten, LogSoftmax
+  constexpr auto plan = detail::make_inference_plan(N::facts::kinds, true);
+  static_assert(plan.role[0] == InferenceRole::run && plan.fuse_bn[0] && plan.fuse_relu[0]);
+  static_assert(plan.role[1] == InferenceRole::absorbed && plan.role[2] == InferenceRole::absorbed);
+  static_assert(plan.role[3] == InferenceRole::pass_through);
+  static_assert(plan.input[0] == -1 && plan.output[0] == 0 && plan.input[4] == 0 && plan.output[4] == 1);
+  static_assert(plan.role[8] == InferenceRole::run && !plan.fuse_bn[8] && !plan.fuse_relu[8]);  // 1x1 conv, pool next
+  static_assert(plan.role[28] == InferenceRole::pass_through && plan.output[29] == -1);       // Flatten; LogSoftmax
+  constexpr auto unfused = detail::make_inference_plan(N::facts::kinds, false);
+  static_assert(unfused.role[1] == InferenceRole::run && unfused.role[3] == InferenceRole::pass_through);
+  // A chain whose last layers pass through: the last layer that runs writes the output.
+  using Tail = Sequential<Input<2, 5, 5>, Conv2d<3, 3>, ReLU, Dropout<0.5f>, Flatten>;
+  constexpr auto tail = detail::make_inference_plan(Tail::facts::kinds, true);
+  static_assert(tail.fuse_relu[0] && !tail.fuse_bn[0] && tail.output[0] == -1 && !tail.copy_input_to_output);
+  using Nothing = Sequential<Input<6>, Flatten, Dropout<0.5f>>;
+  static_assert(detail::make_inference_plan(Nothing::facts::kinds, true).copy_input_to_output);
+  for (auto check : {+[] {
+                       Model<Tail> m(3, 4, 4);
+                       std::vector<float> x(4 * 50);
+                       Generator g(2, RngStream::user);
+                       for (float& v : x) v = g.uniform() - 0.5f;
+                       m.eval();
+                       const std::vector<float> y = run(m, x);
+                       const float* p = m.predict(x.data(), 4);
+                       CHECK(std::vector<float>(p, p + y.size()) == y);
+                     },
+                     +[] {
+                       Model<Nothing> m(3, 2, 2);
+                       const std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+                       const float* p = m.predict(x.data(), 2);
+                       CHECK(std::vector<float>(p, p + 12) == x);
+                     }})
+    check();
+}
+
 TEST_CASE("predict equals the eval-mode forward pass and takes larger batches") {
   using N = mnist::Step3Gap;
   Model<N> m(4, 8, 64);

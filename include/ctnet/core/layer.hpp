@@ -68,6 +68,32 @@ struct Context {
   }
 };
 
+// What a graph may fuse or skip when it runs forward only (inference): a convolution can absorb the
+// batch-norm and ReLU after it, and eval_identity layers (dropout, Identity, Flatten) pass their input
+// through unchanged outside training.
+enum class LayerKind { other, conv2d, batchnorm, relu, eval_identity };
+
+// A conv2d epilogue for inference, applied to each output of channel c as it is computed:
+// y = gamma * ((y - mean) * inv_std) + beta when mean is set (batch-norm with running statistics), then
+// max(y, 0) when relu is set. The same arithmetic as the BatchNorm2d and ReLU layers, in the same order.
+template <class T>
+struct ConvEpilogue {
+  const T* mean = nullptr;
+  const T* inv_std = nullptr;
+  const T* gamma = nullptr;
+  const T* beta = nullptr;
+  bool relu = false;
+  bool active() const { return mean != nullptr || relu; }
+  T apply(int c, T v) const {
+    if (mean) {
+      const T h = (v - mean[c]) * inv_std[c];
+      v = gamma[c] * h + beta[c];
+    }
+    if (relu) v = v > T(0) ? v : T(0);
+    return v;
+  }
+};
+
 // Defaults for a bound layer; a layer overrides what differs. In and Out are Shapes, Position is the
 // layer's index in its network (flat, as PyTorch's nn.Sequential numbers modules).
 template <class In, class Out, int Position>
@@ -77,6 +103,7 @@ struct BoundLayerBase {
   static constexpr In input_shape{};
   static constexpr Out output_shape{};
   static constexpr int position = Position;
+  static constexpr LayerKind kind = LayerKind::other;
   static constexpr long parameter_count = 0;
   static constexpr long buffer_count = 0;
   static constexpr long macs = 0;

@@ -111,8 +111,61 @@ struct layer_facts<TypeList<L...>> {
   static constexpr std::array<long, sizeof...(L)> inference_per_sample{L::inference_per_sample...};
   static constexpr std::array<int, sizeof...(L)> kernels{L::rf_kernel...};
   static constexpr std::array<int, sizeof...(L)> strides{L::rf_stride...};
+  static constexpr std::array<LayerKind, sizeof...(L)> kinds{L::kind...};
   static constexpr long total_macs = (0L + ... + L::macs);
 };
+
+// How a chain runs forward only (inference): which layers run, which are folded into the convolution
+// before them (batch-norm with running statistics, ReLU), which pass their input through (dropout and
+// the like outside training), and which of the two alternating work buffers each running layer reads
+// and writes (-1: the chain's input x, or its output y for the last running layer).
+enum class InferenceRole : unsigned char { run, absorbed, pass_through };
+
+template <std::size_t N>
+struct InferencePlan {
+  std::array<InferenceRole, N> role{};
+  std::array<bool, N> fuse_bn{}, fuse_relu{};
+  std::array<int, N> input{}, output{};
+  bool copy_input_to_output = false;  // no layer ran: every one passed its input through
+};
+
+template <std::size_t N>
+constexpr InferencePlan<N> make_inference_plan(const std::array<LayerKind, N>& kinds, bool fuse_conv_epilogue) {
+  InferencePlan<N> p{};
+  for (std::size_t i = 0; i < N; ++i) {
+    if (p.role[i] == InferenceRole::absorbed) continue;
+    if (kinds[i] == LayerKind::eval_identity) {
+      p.role[i] = InferenceRole::pass_through;
+      continue;
+    }
+    p.role[i] = InferenceRole::run;
+    if (fuse_conv_epilogue && kinds[i] == LayerKind::conv2d) {
+      std::size_t j = i + 1;
+      if (j < N && kinds[j] == LayerKind::batchnorm) {
+        p.fuse_bn[i] = true;
+        p.role[j++] = InferenceRole::absorbed;
+      }
+      if (j < N && kinds[j] == LayerKind::relu) {
+        p.fuse_relu[i] = true;
+        p.role[j] = InferenceRole::absorbed;
+      }
+    }
+  }
+  int current = -1;
+  std::size_t last = N;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (p.role[i] != InferenceRole::run) continue;
+    p.input[i] = current;
+    current = current == 0 ? 1 : 0;
+    p.output[i] = current;
+    last = i;
+  }
+  if (last == N)
+    p.copy_input_to_output = true;
+  else
+    p.output[last] = -1;
+  return p;
+}
 
 template <std::size_t N>
 constexpr std::array<long, N + 1> prefix_sums(const std::array<long, N>& v) {
@@ -225,12 +278,34 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
     if (ctx.inference) {
+      constexpr auto plan = detail::make_inference_plan(facts::kinds, requires { requires B::fuses_conv_epilogue; });
+      T* const buffers[2] = {ctx.work, ctx.work + max_inner_activation * n};
       for_each_layer([&]<std::size_t I, class L>() {
-        const T* in = I == 0 ? x : ctx.work + ((I - 1) % 2) * max_inner_activation * n;
-        T* out = I + 1 == layer_count ? y : ctx.work + (I % 2) * max_inner_activation * n;
-        const long work = (2 * max_inner_activation + layer_inference_per_sample[I]) * n + layer_work_fixed[I];
-        L::template forward<B>(ctx.shifted(parameter_offsets[I], buffer_offsets[I], work), in, out, n);
+        if constexpr (plan.role[I] == detail::InferenceRole::run) {
+          const T* in = plan.input[I] < 0 ? x : buffers[plan.input[I]];
+          T* out = plan.output[I] < 0 ? y : buffers[plan.output[I]];
+          const long work = (2 * max_inner_activation + layer_inference_per_sample[I]) * n + layer_work_fixed[I];
+          const Context<T> lctx = ctx.shifted(parameter_offsets[I], buffer_offsets[I], work);
+          if constexpr (plan.fuse_bn[I] || plan.fuse_relu[I]) {
+            ConvEpilogue<T> e;
+            e.relu = plan.fuse_relu[I];
+            std::array<T, std::size_t(L::geometry.out_c)> mean{}, inv_std{};
+            if constexpr (plan.fuse_bn[I]) {
+              using Norm = layer<I + 1>;
+              const Context<T> norm = ctx.shifted(parameter_offsets[I + 1], buffer_offsets[I + 1], 0);
+              Norm::eval_statistics(norm, mean.data(), inv_std.data());
+              e.mean = mean.data();
+              e.inv_std = inv_std.data();
+              e.gamma = norm.params;
+              e.beta = norm.params + Norm::channels;
+            }
+            L::template forward_with_epilogue<B>(lctx, in, out, n, e);
+          } else {
+            L::template forward<B>(lctx, in, out, n);
+          }
+        }
       });
+      if constexpr (plan.copy_input_to_output) B::copy(x, y, n * In::size);
       return;
     }
     for_each_layer([&]<std::size_t I, class L>() {

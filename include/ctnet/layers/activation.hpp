@@ -15,6 +15,7 @@ struct ReLU {
   template <class In, int Position>
   struct bind : BoundLayerBase<In, In, Position> {
     using spec = ReLU;
+    static constexpr LayerKind kind = LayerKind::relu;
     static std::string describe() { return "ReLU()"; }
     template <class B, class T>
     static void forward(const Context<T>&, const T* x, T* y, long n) {
@@ -31,6 +32,7 @@ struct Identity {
   template <class In, int Position>
   struct bind : BoundLayerBase<In, In, Position> {
     using spec = Identity;
+    static constexpr LayerKind kind = LayerKind::eval_identity;
     static std::string describe() { return "Identity()"; }
     template <class B, class T>
     static void forward(const Context<T>&, const T* x, T* y, long n) {

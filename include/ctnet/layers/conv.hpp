@@ -36,6 +36,7 @@ struct Conv2d<OutChannels, Kernel, Options...>::bind
                            detail::at_least_one((detail::dim_or<In>(2, 1) + 2 * padding - Kernel) / detail::at_least_one(stride) + 1)>,
                      Position> {
   using spec = Conv2d;
+  static constexpr LayerKind kind = LayerKind::conv2d;
   using where = at_layer<Position, Conv2d>;
   using got = typename input_of<In>::type;
   static_assert(rule::unknown_option<where, got, void, (detail::known_option<Options> && ...)>::value);
@@ -84,6 +85,12 @@ struct Conv2d<OutChannels, Kernel, Options...>::bind
     B::template conv2d_forward<geometry>(x, ctx.params, bias ? ctx.params + weight_count : nullptr, y, int(n));
   }
 
+  // Inference with the following batch-norm and/or ReLU folded into the output pass (backends that
+  // declare fuses_conv_epilogue).
+  template <class B, class T>
+  static void forward_with_epilogue(const Context<T>& ctx, const T* x, T* y, long n, const ConvEpilogue<T>& e) {
+    B::template conv2d_forward<geometry>(x, ctx.params, bias ? ctx.params + weight_count : nullptr, y, int(n), e);
+  }
   template <class B, class T>
   static void backward(const Context<T>& ctx, const T* x, const T* /*y*/, const T* gy, T* gx, long n) {
     B::template conv2d_backward<geometry>(x, ctx.params, gy, gx, ctx.grads, bias ? ctx.grads + weight_count : nullptr,

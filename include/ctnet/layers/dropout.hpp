@@ -21,6 +21,7 @@ namespace detail {
 template <class Spec, class In, int Position, float P, long UnitSize>
 struct BoundDropout : BoundLayerBase<In, In, Position> {
   using spec = Spec;
+  static constexpr LayerKind kind = LayerKind::eval_identity;
   static_assert(rule::dropout_probability<at_layer<Position, Spec>, typename input_of<In>::type,
                                           expected_probability_in_0_1, (P >= 0.0f && P < 1.0f)>::value);
 

@@ -11,6 +11,7 @@
 #include "../core/bind_helpers.hpp"
 #include "../core/diagnostics.hpp"
 #include "../core/layer.hpp"
+#include "../backend/common/norm.hpp"
 
 namespace ctnet {
 
@@ -19,6 +20,8 @@ namespace detail {
 template <class Spec, class In, int Position, int C, long Spatial>
 struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
   using spec = Spec;
+  static constexpr LayerKind kind = LayerKind::batchnorm;
+  static constexpr int channels = C;
   static constexpr double momentum = 0.1;
   static constexpr double eps = 1e-5;
   static constexpr long parameter_count = 2L * C;
@@ -53,6 +56,12 @@ struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
     else
       B::template batchnorm_forward_eval<C, Spatial>(x, y, xhat, mean, inv_std, ctx.params, ctx.params + C,
                                                      ctx.buffers, ctx.buffers + C, n, eps);
+  }
+
+  // The running statistics as forward in eval uses them (for a convolution that absorbs this layer).
+  template <class T>
+  static void eval_statistics(const Context<T>& ctx, T* mean, T* inv_std) {
+    for (int c = 0; c < C; ++c) kernels::batchnorm_eval_stats(c, mean, inv_std, ctx.buffers, ctx.buffers + C, eps);
   }
 
   template <class B, class T>

@@ -1,7 +1,7 @@
 // ctnet/layers/reshape.hpp — Flatten: CxHxW (or any shape) to a flat vector of the same size.
 //
-// Requires: nothing. Guarantees: a no-copy change of view in principle; here a copy into the next
-// activation buffer, so every layer owns its output.
+// Requires: nothing. Guarantees: a change of view: in training a copy into the next activation buffer
+// (every layer owns its output for backward); inference passes the buffer on without copying.
 #pragma once
 
 #include <string>
@@ -14,6 +14,7 @@ struct Flatten {
   template <class In, int Position>
   struct bind : BoundLayerBase<In, Shape<int(In::size)>, Position> {
     using spec = Flatten;
+    static constexpr LayerKind kind = LayerKind::eval_identity;
     static std::string describe() { return "Flatten()"; }
     template <class B, class T>
     static void forward(const Context<T>&, const T* x, T* y, long n) {

@@ -13,6 +13,7 @@
 #include "eigen.hpp"
 #include "small_gemm.hpp"
 
+#include "../../core/layer.hpp"
 #include "../common/geometry.hpp"
 #include "threads.hpp"
 
@@ -72,9 +73,28 @@ inline void transpose_into(const T* src, T* dst) {
     for (int r = 0; r < Rows; ++r) dst[c * Rows + r] = src[r * Cols + c];
 }
 
+#if defined(__AVX512F__)
+// ConvEpilogue::apply on sixteen outputs of one channel: the same operations, so the same bits.
+struct ConvEpilogueAvx512 {
+  const ConvEpilogue<float>& e;
+  __m512 operator()(int c, __m512 v) const {
+    if (e.mean) {
+      const __m512 h = _mm512_mul_ps(_mm512_sub_ps(v, _mm512_set1_ps(e.mean[c])), _mm512_set1_ps(e.inv_std[c]));
+      v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(e.gamma[c]), h), _mm512_set1_ps(e.beta[c]));
+    }
+    // max(v, 0) returns its second operand for NaN and for -0, as v > 0 ? v : 0 does.
+    if (e.relu) v = _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps());  // (maskz: see random_blocks)
+    return v;
+  }
+};
+#endif
+
 struct ConvOps {
+  static constexpr bool fuses_conv_epilogue = true;
+
+  // epilogue (inference only): a following batch-norm and/or ReLU applied to each output as it is stored.
   template <ConvGeometry G, class T>
-  static void conv2d_forward(const T* x, const T* w, const T* b, T* y, int n) {
+  static void conv2d_forward(const T* x, const T* w, const T* b, T* y, int n, const ConvEpilogue<T>& epilogue = {}) {
     Scratch<T>::reserve_threads(max_threads());
     parallel_chunks(n, [&](int first, int last, int t) {
       T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(G.col_rows()) * G.out_hw());
@@ -83,13 +103,22 @@ struct ConvOps {
         if constexpr (!G.is_pointwise()) im2col<G>(xs, col);
         const T* columns = G.is_pointwise() ? xs : col;
         T* ys = y + s * G.out_size();
+#if defined(__AVX512F__)
         if constexpr (conv_uses_small_gemm<T>) {
-          small_gemm<G.out_c, G.col_rows(), G.out_hw()>(w, columns, ys, G.bias ? b : nullptr);
-        } else {
-          MatrixMap<T> out(ys, G.out_c, G.out_hw());
-          out.noalias() = ConstMatrixMap<T>(w, G.out_c, G.col_rows()) * ConstMatrixMap<T>(columns, G.col_rows(), G.out_hw());
-          if constexpr (G.bias) out.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, G.out_c);
+          if (epilogue.active())
+            small_gemm<G.out_c, G.col_rows(), G.out_hw()>(w, columns, ys, G.bias ? b : nullptr,
+                                                          ConvEpilogueAvx512{epilogue});
+          else
+            small_gemm<G.out_c, G.col_rows(), G.out_hw()>(w, columns, ys, G.bias ? b : nullptr);
+          continue;
         }
+#endif
+        MatrixMap<T> out(ys, G.out_c, G.out_hw());
+        out.noalias() = ConstMatrixMap<T>(w, G.out_c, G.col_rows()) * ConstMatrixMap<T>(columns, G.col_rows(), G.out_hw());
+        if constexpr (G.bias) out.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, G.out_c);
+        if (epilogue.active())
+          for (int c = 0; c < G.out_c; ++c)
+            for (int j = 0; j < G.out_hw(); ++j) ys[c * G.out_hw() + j] = epilogue.apply(c, ys[c * G.out_hw() + j]);
       }
     });
   }
@@ -125,12 +154,15 @@ struct ConvOps {
         }
         T* gxs = gx ? gx + s * G.in_size() : nullptr;
         T* gcolumns = G.is_pointwise() ? gxs : gcol;
+#if defined(__AVX512F__)
         if constexpr (conv_uses_small_gemm<T>) {
           // gw^T (K x M) += columns (K x N) * gy^T (N x M); gcolumns (K x N) = w^T (K x M) * gy (M x N).
           transpose_into<M, N>(gys, gyT);
           small_gemm<K, N, M, true>(columns, gyT, pgw);
           if (gxs) small_gemm<K, M, N>(wT, gys, gcolumns);
-        } else {
+        } else
+#endif
+        {
           const ConstMatrixMap<T> grad_out(gys, M, N);
           MatrixMap<T>(pgw, M, K).noalias() += grad_out * ConstMatrixMap<T>(columns, K, N).transpose();
           if (gxs) MatrixMap<T>(gcolumns, K, N).noalias() = ConstMatrixMap<T>(w, M, K).transpose() * grad_out;

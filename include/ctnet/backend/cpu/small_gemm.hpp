@@ -41,8 +41,9 @@ inline __mmask16 lanes_left(int remaining) {
 }
 
 // Rows r0 .. r0+MR-1 of C, all columns, NV vectors at a time.
-template <int MR, int NV, int I, int N, bool Accumulate>
-inline void small_gemm_rows(const float* A, const float* B, float* C, const float* bias, int r0) {
+template <int MR, int NV, int I, int N, bool Accumulate, class Epilogue>
+inline void small_gemm_rows(const float* A, const float* B, float* C, const float* bias, const Epilogue& epilogue,
+                            int r0) {
   for (int j = 0; j < N; j += 16 * NV) {
     __mmask16 m[NV];
 #pragma GCC unroll 4
@@ -72,20 +73,28 @@ inline void small_gemm_rows(const float* A, const float* B, float* C, const floa
 #pragma GCC unroll 24
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(C + long(r0 + r) * N + j + 16 * v, m[v], acc[r][v]);
+      for (int v = 0; v < NV; ++v)
+        _mm512_mask_storeu_ps(C + long(r0 + r) * N + j + 16 * v, m[v], epilogue(r0 + r, acc[r][v]));
   }
 }
 
 }  // namespace detail
 
-// C (R x N) = A (R x I) * B (I x N) [+ bias per row], or C += A * B with Accumulate (bias unused).
-template <int R, int I, int N, bool Accumulate = false>
-void small_gemm(const float* A, const float* B, float* C, const float* bias = nullptr) {
+// Leaves the finished outputs as they are.
+struct NoEpilogue {
+  __m512 operator()(int /*row*/, __m512 v) const { return v; }
+};
+
+// C (R x N) = A (R x I) * B (I x N) [+ bias per row], or C += A * B with Accumulate (bias unused);
+// epilogue(row, values) maps each finished vector of outputs before it is stored.
+template <int R, int I, int N, bool Accumulate = false, class Epilogue = NoEpilogue>
+void small_gemm(const float* A, const float* B, float* C, const float* bias = nullptr, const Epilogue& epilogue = {}) {
   constexpr int NV = detail::small_gemm_vectors(N);
   constexpr int MR = 24 / NV;
   int r = 0;
-  for (; r + MR <= R; r += MR) detail::small_gemm_rows<MR, NV, I, N, Accumulate>(A, B, C, bias, r);
-  if constexpr (R % MR != 0) detail::small_gemm_rows<R % MR, NV, I, N, Accumulate>(A, B, C, bias, R - R % MR);
+  for (; r + MR <= R; r += MR) detail::small_gemm_rows<MR, NV, I, N, Accumulate>(A, B, C, bias, epilogue, r);
+  if constexpr (R % MR != 0)
+    detail::small_gemm_rows<R % MR, NV, I, N, Accumulate>(A, B, C, bias, epilogue, R - R % MR);
 }
 #else
 inline constexpr bool has_small_gemm = false;
