@@ -59,6 +59,8 @@ TEST_CASE("shared conv bodies: im2col element and col2im gather equal the CPU's 
   check_conv_bodies<ConvGeometry{2, 7, 6, 4, 3, 2, 5, 1, 0, false}>();
   check_conv_bodies<ConvGeometry{1, 12, 12, 7, 12, 12, 5, 1, 2, true}>();
   check_conv_bodies<ConvGeometry{4, 8, 8, 3, 2, 2, 3, 3, 0, false}>();  // stride 3: some pixels never used
+  check_conv_bodies<ConvGeometry{3, 6, 6, 4, 6, 6, 3, 1, 1, false}>();  // "same" padding
+  check_conv_bodies<ConvGeometry{2, 4, 5, 3, 6, 7, 3, 1, 2, false}>();  // padding wider than some rows reach
   // Bias add over [n x channels x spatial].
   std::vector<float> y(2 * 3 * 4, 1.0f);
   const float b[3] = {0.5f, -1.0f, 2.0f};

@@ -28,8 +28,40 @@ using MatrixMap = Eigen::Map<RowMatrix<T>>;
 template <class T>
 using ConstMatrixMap = Eigen::Map<const RowMatrix<T>>;
 
+// With stride 1 an output row reads a contiguous run of an input row: [first, last) are the outputs
+// whose input column ox - padding + kx lies inside the image (the rest are padding zeros).
+template <ConvGeometry G>
+constexpr int inside_first(int kx) {
+  return G.padding - kx > 0 ? G.padding - kx : 0;
+}
+template <ConvGeometry G>
+constexpr int inside_last(int kx) {
+  return G.in_w + G.padding - kx < G.out_w ? G.in_w + G.padding - kx : G.out_w;
+}
+
 template <ConvGeometry G, class T>
 void im2col(const T* x, T* col) {
+  if constexpr (G.stride == 1) {
+    for (int c = 0; c < G.in_c; ++c)
+      for (int ky = 0; ky < G.kernel; ++ky)
+        for (int kx = 0; kx < G.kernel; ++kx) {
+          T* row = col + ((c * G.kernel + ky) * G.kernel + kx) * G.out_hw();
+          const int first = inside_first<G>(kx), last = inside_last<G>(kx);
+          for (int oy = 0; oy < G.out_h; ++oy) {
+            const int iy = oy - G.padding + ky;
+            T* out = row + oy * G.out_w;
+            if (iy < 0 || iy >= G.in_h) {
+              for (int ox = 0; ox < G.out_w; ++ox) out[ox] = T(0);
+              continue;
+            }
+            const T* in = x + (c * G.in_h + iy) * G.in_w - G.padding + kx;
+            for (int ox = 0; ox < first; ++ox) out[ox] = T(0);
+            for (int ox = first; ox < last; ++ox) out[ox] = in[ox];
+            for (int ox = last; ox < G.out_w; ++ox) out[ox] = T(0);
+          }
+        }
+    return;
+  }
   for (int c = 0; c < G.in_c; ++c)
     for (int ky = 0; ky < G.kernel; ++ky)
       for (int kx = 0; kx < G.kernel; ++kx) {
@@ -47,6 +79,22 @@ void im2col(const T* x, T* col) {
 
 template <ConvGeometry G, class T>
 void col2im_add(const T* col, T* x) {
+  if constexpr (G.stride == 1) {  // the same additions in the same order, a contiguous run at a time
+    for (int c = 0; c < G.in_c; ++c)
+      for (int ky = 0; ky < G.kernel; ++ky)
+        for (int kx = 0; kx < G.kernel; ++kx) {
+          const T* row = col + ((c * G.kernel + ky) * G.kernel + kx) * G.out_hw();
+          const int first = inside_first<G>(kx), last = inside_last<G>(kx);
+          for (int oy = 0; oy < G.out_h; ++oy) {
+            const int iy = oy - G.padding + ky;
+            if (iy < 0 || iy >= G.in_h) continue;
+            T* out = x + (c * G.in_h + iy) * G.in_w - G.padding + kx;
+            const T* in = row + oy * G.out_w;
+            for (int ox = first; ox < last; ++ox) out[ox] += in[ox];
+          }
+        }
+    return;
+  }
   for (int c = 0; c < G.in_c; ++c)
     for (int ky = 0; ky < G.kernel; ++ky)
       for (int kx = 0; kx < G.kernel; ++kx) {
