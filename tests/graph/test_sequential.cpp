@@ -148,6 +148,55 @@ TEST_CASE("inference folds batch-norm and ReLU into the convolution before them 
     check();
 }
 
+// The CPU backend without its fused paths: every layer runs on its own.
+struct CpuUnfused : Cpu {
+  static constexpr bool fuses_bn_relu_dropout = false;
+  static constexpr bool fuses_conv_epilogue = false;
+};
+
+template <class Net>
+void check_fused_training_matches_layers() {
+  Model<Net, Cpu> fused(5, 6);
+  Model<Net, CpuUnfused> plain(5, 6);
+  Generator g(3, RngStream::user);
+  std::vector<float> x(6 * Net::input_shape_t::size), gy(6 * Net::output_shape_t::size);
+  for (float& v : x) v = g.uniform() - 0.3f;
+  for (float& v : gy) v = g.uniform() - 0.5f;
+  for (int step = 0; step < 2; ++step) {  // two steps: fresh dropout masks, moved running statistics
+    const float* yf = fused.forward(x.data(), 6);
+    const float* yp = plain.forward(x.data(), 6);
+    CHECK(std::vector<float>(yf, yf + gy.size()) == std::vector<float>(yp, yp + gy.size()));
+    std::vector<float> gxf(x.size()), gxp(x.size());
+    fused.zero_grad();
+    plain.zero_grad();
+    fused.backward(gy.data(), gxf.data());
+    plain.backward(gy.data(), gxp.data());
+    // Batch-norm's channel sums may be added in another order: equal up to float rounding (gradients
+    // here are of order 1; 1e-5 absolute).
+    for (std::size_t i = 0; i < x.size(); ++i) CHECK(gxf[i] == doctest::Approx(gxp[i]).epsilon(1e-5).scale(1.0));
+    for (std::size_t i = 0; i < fused.gradients().size(); ++i)
+      CHECK(fused.gradients()[i] == doctest::Approx(plain.gradients()[i]).epsilon(1e-5).scale(1.0));
+    for (std::size_t i = 0; i < fused.buffers().size(); ++i) CHECK(fused.buffers()[i] == plain.buffers()[i]);
+  }
+}
+
+TEST_CASE("training runs BatchNorm, ReLU and Dropout as one fused chain with the layers' results") {
+  using Three = Sequential<Input<2, 9, 9>, Conv2d<4, 3>, BatchNorm2d, ReLU, Dropout<0.3f>, Conv2d<3, 3>, BatchNorm2d,
+                           ReLU, Dropout<0.5f>, Flatten, Linear<5>>;
+  constexpr auto chains = Three::training_chains<Cpu>();
+  static_assert(chains.length[1] == 3 && chains.start[3] == 1 && chains.length[5] == 3 && chains.start[7] == 5);
+  static_assert(Three::training_chains<CpuUnfused>().length[1] == 0);
+  check_fused_training_matches_layers<Three>();
+  // Two-layer chains (no dropout): their backward works in place on the gradient buffer; one starts the
+  // network (no input gradient below it) and one ends it.
+  using Two = Sequential<Input<3, 7, 7>, BatchNorm2d, ReLU, Conv2d<4, 3>, BatchNorm2d, ReLU, MaxPool2d<2>,
+                         Conv2d<2, 1>, BatchNorm2d, ReLU>;
+  static_assert(Two::training_chains<Cpu>().length[0] == 2 && Two::training_chains<Cpu>().start[8] == 7);
+  check_fused_training_matches_layers<Two>();
+  check_gradients<Three>();
+  check_gradients<Two>();
+}
+
 TEST_CASE("predict equals the eval-mode forward pass and takes larger batches") {
   using N = mnist::Step3Gap;
   Model<N> m(4, 8, 64);

@@ -134,7 +134,7 @@ constexpr InferencePlan<N> make_inference_plan(const std::array<LayerKind, N>& k
   InferencePlan<N> p{};
   for (std::size_t i = 0; i < N; ++i) {
     if (p.role[i] == InferenceRole::absorbed) continue;
-    if (kinds[i] == LayerKind::eval_identity) {
+    if (kinds[i] == LayerKind::eval_identity || kinds[i] == LayerKind::dropout) {
       p.role[i] = InferenceRole::pass_through;
       continue;
     }
@@ -172,6 +172,29 @@ constexpr std::array<long, N + 1> prefix_sums(const std::array<long, N>& v) {
   std::array<long, N + 1> out{};
   for (std::size_t i = 0; i < N; ++i) out[i + 1] = out[i] + v[i];
   return out;
+}
+
+// Training chains: BatchNorm, ReLU and optionally an element Dropout in a row run as one fused op on
+// backends that offer it; length[i] is the chain's length at its first layer (0 elsewhere) and start[j]
+// the first layer of the chain that ends at j (-1 elsewhere).
+template <std::size_t N>
+struct TrainingChains {
+  std::array<int, N> length{}, start{};
+};
+
+template <std::size_t N>
+constexpr TrainingChains<N> make_training_chains(const std::array<LayerKind, N>& kinds, bool fuse) {
+  TrainingChains<N> t{};
+  for (std::size_t i = 0; i < N; ++i) t.start[i] = -1;
+  if (!fuse) return t;
+  for (std::size_t i = 0; i + 1 < N; ++i) {
+    if (kinds[i] != LayerKind::batchnorm || kinds[i + 1] != LayerKind::relu) continue;
+    const int length = i + 2 < N && kinds[i + 2] == LayerKind::dropout ? 3 : 2;
+    t.length[i] = length;
+    t.start[i + std::size_t(length) - 1] = int(i);
+    i += std::size_t(length) - 1;
+  }
+  return t;
 }
 
 }  // namespace detail
@@ -308,18 +331,62 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
       if constexpr (plan.copy_input_to_output) B::copy(x, y, n * In::size);
       return;
     }
+    constexpr auto chains = training_chains<B>();
+    std::size_t next = 0;  // layers before it ran inside a fused chain
     for_each_layer([&]<std::size_t I, class L>() {
+      if (I < next) return;
       const T* in = I == 0 ? x : activation<I - 1>(ctx.work, n);
+      if constexpr (chains.length[I] > 0) {
+        if (ctx.training) {
+          constexpr std::size_t last = I + std::size_t(chains.length[I]) - 1;
+          T* out = last + 1 == layer_count ? y : activation<last>(ctx.work, n);
+          if constexpr (chains.length[I] == 3) {
+            using Drop = layer<last>;
+            L::template forward_chain<B>(layer_context<I>(ctx, n), in, out, n, Drop::mask(layer_context<last>(ctx, n)),
+                                         ctx.seed ^ ctx.salt, Drop::position, Drop::spec::p);
+          } else {
+            L::template forward_chain<B>(layer_context<I>(ctx, n), in, out, n, nullptr, 0, 0, 0.0f);
+          }
+          next = last + 1;
+          return;
+        }
+      }
       T* out = I + 1 == layer_count ? y : activation<I>(ctx.work, n);
       L::template forward<B>(layer_context<I>(ctx, n), in, out, n);
     });
+  }
+
+  // The training chains this backend fuses (none where it offers no fused op).
+  template <class B>
+  static constexpr auto training_chains() {
+    return detail::make_training_chains(facts::kinds, requires { requires B::fuses_bn_relu_dropout; });
   }
 
   // gx may be null: the input gradient is then not computed.
   template <class B, class T>
   static void backward(const Context<T>& ctx, const T* x, const T* y, const T* gy, T* gx, long n) {
     const T* g_out = gy;
+    constexpr auto chains = training_chains<B>();
+    std::size_t stop = layer_count;  // layers from it on ran inside a fused chain
     for_each_layer_reversed([&]<std::size_t I, class L>() {
+      if (I >= stop) return;
+      if constexpr (chains.start[I] >= 0) {
+        if (ctx.training) {
+          constexpr std::size_t first = std::size_t(chains.start[I]);
+          using Norm = layer<first>;
+          // The chain's input gradient goes where its first layer's would; for a two-layer chain that is
+          // the buffer holding g_out, which the fused backward may overwrite in place.
+          T* g_in = first == 0 ? gx : gradient_buffer(ctx.work, n, first % 2);
+          if constexpr (I - first == 2)
+            Norm::template backward_chain<B>(layer_context<first>(ctx, n), g_out, g_in, n,
+                                             L::mask(layer_context<I>(ctx, n)), L::spec::p);
+          else
+            Norm::template backward_chain<B>(layer_context<first>(ctx, n), g_out, g_in, n, nullptr, 0.0f);
+          g_out = g_in;
+          stop = first;
+          return;
+        }
+      }
       const T* in = I == 0 ? x : activation<I - 1>(ctx.work, n);
       const T* out = I + 1 == layer_count ? y : activation<I>(ctx.work, n);
       T* g_in = I == 0 ? gx : gradient_buffer(ctx.work, n, I % 2);

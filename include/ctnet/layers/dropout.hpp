@@ -21,7 +21,7 @@ namespace detail {
 template <class Spec, class In, int Position, float P, long UnitSize>
 struct BoundDropout : BoundLayerBase<In, In, Position> {
   using spec = Spec;
-  static constexpr LayerKind kind = LayerKind::eval_identity;
+  static constexpr LayerKind kind = UnitSize == 1 ? LayerKind::dropout : LayerKind::eval_identity;
   static_assert(rule::dropout_probability<at_layer<Position, Spec>, typename input_of<In>::type,
                                           expected_probability_in_0_1, (P >= 0.0f && P < 1.0f)>::value);
 
@@ -29,6 +29,7 @@ struct BoundDropout : BoundLayerBase<In, In, Position> {
   // for any T at least as wide as float.
   static constexpr long mask_words_per_sample = (In::size / UnitSize + 31) / 32;
   static constexpr long workspace_per_sample = mask_words_per_sample;
+  static constexpr long workspace_fixed = 1;  // a word of slack: readers may load 64 bits at any word
 
   template <class T>
   static std::uint32_t* mask(const Context<T>& ctx) {

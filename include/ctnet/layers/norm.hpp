@@ -6,6 +6,7 @@
 // "running_mean" = 0 and "running_var" = 1, as PyTorch initialises them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "../core/bind_helpers.hpp"
@@ -22,6 +23,7 @@ struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
   using spec = Spec;
   static constexpr LayerKind kind = LayerKind::batchnorm;
   static constexpr int channels = C;
+  static constexpr long spatial = Spatial;
   static constexpr double momentum = 0.1;
   static constexpr double eps = 1e-5;
   static constexpr long parameter_count = 2L * C;
@@ -56,6 +58,25 @@ struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
     else
       B::template batchnorm_forward_eval<C, Spatial>(x, y, xhat, mean, inv_std, ctx.params, ctx.params + C,
                                                      ctx.buffers, ctx.buffers + C, n, eps);
+  }
+
+  // Training forward of this layer and the ReLU (and element dropout, when mask is set) after it, as one
+  // pass on backends that declare fuses_bn_relu_dropout: writes only the chain's output y.
+  template <class B, class T>
+  static void forward_chain(const Context<T>& ctx, const T* x, T* y, long n, std::uint32_t* mask,
+                            std::uint64_t dropout_seed, int dropout_position, float p) {
+    T* mean = ctx.work + workspace_per_sample * n;
+    B::template batchnorm_relu_dropout_forward_train<C, Spatial>(x, y, ctx.work, mean, mean + C, ctx.params,
+                                                                 ctx.params + C, ctx.buffers, ctx.buffers + C, n,
+                                                                 momentum, eps, mask, dropout_seed, ctx.step,
+                                                                 dropout_position, p);
+  }
+  // Its backward from the gradient of the chain's output; gy and gx may be the same buffer.
+  template <class B, class T>
+  static void backward_chain(const Context<T>& ctx, const T* gy, T* gx, long n, const std::uint32_t* mask, float p) {
+    const T* inv_std = ctx.work + workspace_per_sample * n + C;
+    B::template batchnorm_relu_dropout_backward<C, Spatial>(gy, ctx.work, inv_std, ctx.params, ctx.params + C, gx,
+                                                            ctx.grads, ctx.grads + C, n, mask, p);
   }
 
   // The running statistics as forward in eval uses them (for a convolution that absorbs this layer).

@@ -98,6 +98,20 @@ void dropout_masked(const T* x, T* y, const std::uint32_t* mask_in, std::uint32_
   }
 }
 
+// Only the keep bits of `units` units (unit size 1), for a fused chain that applies them itself.
+inline void dropout_draw_mask(std::uint32_t* mask, long units, std::uint64_t seed, std::uint64_t step, int position,
+                              float p) {
+  const std::uint32_t threshold = kernels::dropout_threshold(p);
+  const std::uint64_t draw = kernels::dropout_draw(step, position);
+  const long groups = (units + 63) / 64, words = (units + 31) / 32;
+#pragma omp parallel for schedule(static) if (units > 16384)
+  for (long g = 0; g < groups; ++g) {
+    const std::uint64_t word = dropout_keep_word(seed, draw, g, threshold);
+    mask[2 * g] = static_cast<std::uint32_t>(word);
+    if (2 * g + 1 < words) mask[2 * g + 1] = static_cast<std::uint32_t>(word >> 32);
+  }
+}
+
 struct ElementwiseOps {
   template <class T>
   static void relu_forward(const T* x, T* y, long n) {

@@ -8,6 +8,10 @@
 // tensor) are kept for backward.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
 #include "../common/elementwise.hpp"
 #include "../common/norm.hpp"
 #include "elementwise.hpp"
@@ -50,22 +54,123 @@ inline void plane_sums(const T* p, double& sum, double& sum_sq) {
   sum_sq += double(q);
 }
 
+// The batch's per-channel mean and inverse standard deviation, and the running-statistics update.
+template <int C, long Spatial, class T>
+void batchnorm_batch_statistics(const T* x, T* mean, T* inv_std, T* running_mean, T* running_var, long n,
+                                double momentum, double eps) {
+  const long count = n * Spatial;
+#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
+  for (int c = 0; c < C; ++c) {
+    double sum = 0, sq = 0;
+    for (long s = 0; s < n; ++s) plane_sums<Spatial>(x + (s * C + c) * Spatial, sum, sq);
+    const double mu = sum / double(count);
+    const double squared_deviations = std::max(0.0, sq - double(count) * mu * mu);
+    kernels::batchnorm_train_stats(c, mu, squared_deviations, count, mean, inv_std, running_mean, running_var,
+                                   momentum, eps);
+  }
+}
+
+// 16 keep bits of dropout units e .. e+15 from a mask of 32-bit words (one word of slack past the end).
+inline std::uint32_t keep_bits16(const std::uint32_t* mask, long e) {
+  std::uint64_t w;
+  std::memcpy(&w, mask + (e >> 5), sizeof w);
+  return static_cast<std::uint32_t>(w >> (e & 31)) & 0xFFFFu;
+}
+inline bool keep_bit(const std::uint32_t* mask, long e) { return (mask[e >> 5] >> (e & 31)) & 1u; }
+
+// What the BatchNorm -> ReLU -> Dropout chain stores: its output, xhat for the batch-norm's backward, and
+// (dropout) the keep bits; the batch-norm's and ReLU's own outputs are never written. Without dropout
+// (mask null) the chain is BatchNorm -> ReLU.
+struct BnReluDropout {
+  const std::uint32_t* mask;  // keep bits by element index, or null
+  float p;
+};
+
+#if defined(__AVX512F__)
+// The gradient at the batch-norm's output of the chain for 16 elements starting at element e:
+// gy * scale where ReLU passed (v = gamma * xhat + beta > 0) and dropout kept, else 0.
+inline __m512 bn_relu_dropout_grad16(const float* gy, const float* xhat, float gamma, float beta,
+                                     const std::uint32_t* mask, long e, float scale) {
+  const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(gamma), _mm512_loadu_ps(xhat)), _mm512_set1_ps(beta));
+  __mmask16 pass = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
+  __m512 g = _mm512_loadu_ps(gy);
+  if (mask) {
+    pass &= __mmask16(keep_bits16(mask, e));
+    g = _mm512_mul_ps(g, _mm512_set1_ps(scale));
+  }
+  return _mm512_maskz_mov_ps(pass, g);
+}
+
+// kernels::batchnorm_grad_input (batch statistics) for 16 floats, in double as the body computes it.
+inline __m512 batchnorm_grad_input16(__m512 g, __m512 h, double k_over_count, double count, double sum_gy,
+                                     double sum_gy_xhat) {
+  const auto half = [&](__m256 g8, __m256 h8) {
+    const __m512d t = _mm512_sub_pd(_mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(count), _mm512_cvtps_pd(g8)),
+                                                  _mm512_set1_pd(sum_gy)),
+                                    _mm512_mul_pd(_mm512_cvtps_pd(h8), _mm512_set1_pd(sum_gy_xhat)));
+    return _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_set1_pd(k_over_count), t));
+  };
+  const __m256 lo = half(_mm512_castps512_ps256(g), _mm512_castps512_ps256(h));
+  const __m256 hi = half(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(g), 1)),
+                         _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(h), 1)));
+  return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
+#endif
+
 struct NormOps {
+  static constexpr bool fuses_bn_relu_dropout = true;
+
   template <int C, long Spatial, class T>
   static void batchnorm_forward_train(const T* x, T* y, T* xhat, T* mean, T* inv_std, const T* gamma,
                                       const T* beta, T* running_mean, T* running_var, long n, double momentum,
                                       double eps) {
-    const long count = n * Spatial;
-#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
-    for (int c = 0; c < C; ++c) {
-      double sum = 0, sq = 0;
-      for (long s = 0; s < n; ++s) plane_sums<Spatial>(x + (s * C + c) * Spatial, sum, sq);
-      const double mu = sum / double(count);
-      const double squared_deviations = std::max(0.0, sq - double(count) * mu * mu);
-      kernels::batchnorm_train_stats(c, mu, squared_deviations, count, mean, inv_std, running_mean, running_var,
-                                     momentum, eps);
-    }
+    batchnorm_batch_statistics<C, Spatial>(x, mean, inv_std, running_mean, running_var, n, momentum, eps);
     batchnorm_normalize_planes<C, Spatial>(x, y, xhat, mean, inv_std, gamma, beta, n);
+  }
+
+  // Training forward of BatchNorm -> ReLU [-> Dropout]: the statistics pass, the dropout draw (the masks of
+  // ElementwiseOps::dropout_forward, stored in `mask`), then one pass writing xhat and the chain's output.
+  // Every value is the one the three layers compute one after another.
+  template <int C, long Spatial, class T>
+  static void batchnorm_relu_dropout_forward_train(const T* x, T* y, T* xhat, T* mean, T* inv_std, const T* gamma,
+                                                   const T* beta, T* running_mean, T* running_var, long n,
+                                                   double momentum, double eps, std::uint32_t* mask,
+                                                   std::uint64_t seed, std::uint64_t step, int position, float p) {
+    batchnorm_batch_statistics<C, Spatial>(x, mean, inv_std, running_mean, running_var, n, momentum, eps);
+    const long total = n * C * Spatial;
+    if (mask) dropout_draw_mask(mask, total, seed, step, position, p);
+    const T scale = T(1) / (T(1) - T(p));
+#pragma omp parallel for schedule(static) if (total > 16384)
+    for (long plane = 0; plane < n * C; ++plane) {
+      const int c = int(plane % C);
+      const T m = mean[c], s = inv_std[c], g = gamma[c], b = beta[c];
+      const T* xp = x + plane * Spatial;
+      T* yp = y + plane * Spatial;
+      T* hp = xhat + plane * Spatial;
+      long i = 0;
+#if defined(__AVX512F__)
+      if constexpr (std::is_same_v<T, float>) {
+        const __m512 vm = _mm512_set1_ps(m), vs = _mm512_set1_ps(s), vg = _mm512_set1_ps(g), vb = _mm512_set1_ps(b);
+        const __m512 vscale = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
+        for (; i < Spatial; i += 16) {
+          const __mmask16 lanes = Spatial - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (Spatial - i)) - 1);
+          const __m512 h = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, xp + i), vm), vs);
+          _mm512_mask_storeu_ps(hp + i, lanes, h);
+          const __m512 v = _mm512_add_ps(_mm512_mul_ps(vg, h), vb);
+          __m512 r = _mm512_maskz_max_ps(0xFFFF, v, zero);  // v > 0 ? v : 0, NaN and -0 included
+          if (mask) r = _mm512_maskz_mul_ps(__mmask16(keep_bits16(mask, plane * Spatial + i)), r, vscale);
+          _mm512_mask_storeu_ps(yp + i, lanes, r);
+        }
+      }
+#endif
+      for (; i < Spatial; ++i) {
+        T h;
+        const T v = kernels::batchnorm_normalize(xp[i], m, s, g, b, h);
+        hp[i] = h;
+        const T r = v > T(0) ? v : T(0);
+        yp[i] = !mask ? r : keep_bit(mask, plane * Spatial + i) ? r * scale : T(0);
+      }
+    }
   }
 
   template <int C, long Spatial, class T>
@@ -73,6 +178,74 @@ struct NormOps {
                                      const T* running_mean, const T* running_var, long n, double eps) {
     for (int c = 0; c < C; ++c) kernels::batchnorm_eval_stats(c, mean, inv_std, running_mean, running_var, eps);
     batchnorm_normalize_planes<C, Spatial>(x, y, xhat, mean, inv_std, gamma, beta, n);
+  }
+
+  // Backward of the chain above from the gradient of its output: per channel, the gradient reaching the
+  // batch-norm (dropout's mask and scale, ReLU's v > 0 with v recomputed from xhat as forward computed it)
+  // is formed on the fly in both of batch-norm backward's passes instead of being stored.
+  template <int C, long Spatial, class T>
+  static void batchnorm_relu_dropout_backward(const T* gy, const T* xhat, const T* inv_std, const T* gamma,
+                                              const T* beta, T* gx, T* ggamma, T* gbeta, long n,
+                                              const std::uint32_t* mask, float p) {
+    const long count = n * Spatial;
+    const T scale = T(1) / (T(1) - T(p));
+    // The gradient at the batch-norm's output for element i of plane `at`.
+    const auto grad_at = [=](long at, long i) {
+      const T v = gamma[(at / Spatial) % C] * xhat[at + i] + beta[(at / Spatial) % C];
+      if (!(v > T(0))) return T(0);
+      return !mask ? gy[at + i] : keep_bit(mask, at + i) ? gy[at + i] * scale : T(0);
+    };
+#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
+    for (int c = 0; c < C; ++c) {
+      const T gm = gamma[c];
+      [[maybe_unused]] const T bt = beta[c];  // read by the AVX-512 path
+      double sum_gy = 0, sum_gy_xhat = 0;
+      for (long s = 0; s < n; ++s) {
+        const long at = (s * C + c) * Spatial;
+        T a = T(0), b = T(0);
+        long i = 0;
+#if defined(__AVX512F__)
+        if constexpr (std::is_same_v<T, float>) {
+          __m512 va = _mm512_setzero_ps(), vb = _mm512_setzero_ps();
+          for (; i + 16 <= Spatial; i += 16) {
+            const __m512 g = bn_relu_dropout_grad16(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale);
+            va = _mm512_add_ps(va, g);
+            vb = _mm512_add_ps(vb, _mm512_mul_ps(g, _mm512_loadu_ps(xhat + at + i)));
+          }
+          a = _mm512_reduce_add_ps(va);
+          b = _mm512_reduce_add_ps(vb);
+        }
+#endif
+        for (; i < Spatial; ++i) {
+          const T g = grad_at(at, i);
+          a += g;
+          b += g * xhat[at + i];
+        }
+        sum_gy += double(a);
+        sum_gy_xhat += double(b);
+      }
+      ggamma[c] += T(sum_gy_xhat);
+      gbeta[c] += T(sum_gy);
+      if (!gx) continue;
+      const double k = double(gm) * inv_std[c];
+      for (long s = 0; s < n; ++s) {
+        const long at = (s * C + c) * Spatial;
+        long i = 0;
+#if defined(__AVX512F__)
+        if constexpr (std::is_same_v<T, float>) {
+          for (; i + 16 <= Spatial; i += 16) {
+            const __m512 g = bn_relu_dropout_grad16(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale);
+            _mm512_storeu_ps(gx + at + i, batchnorm_grad_input16(g, _mm512_loadu_ps(xhat + at + i),
+                                                                 k / double(count), double(count), sum_gy,
+                                                                 sum_gy_xhat));
+          }
+        }
+#endif
+        for (; i < Spatial; ++i)
+          gx[at + i] = kernels::batchnorm_grad_input(grad_at(at, i), xhat[at + i], k, sum_gy, sum_gy_xhat, count,
+                                                     true);
+      }
+    }
   }
 
   // batch_statistics: the forward pass normalised with batch statistics (training), so the mean and
