@@ -91,8 +91,9 @@ template <int R, int I, int N, bool Accumulate = false, class Epilogue = NoEpilo
 void small_gemm(const float* A, const float* B, float* C, const float* bias = nullptr, const Epilogue& epilogue = {}) {
   constexpr int NV = detail::small_gemm_vectors(N);
   constexpr int MR = 24 / NV;
-  int r = 0;
-  for (; r + MR <= R; r += MR) detail::small_gemm_rows<MR, NV, I, N, Accumulate>(A, B, C, bias, epilogue, r);
+  if constexpr (R >= MR)
+    for (int r = 0; r + MR <= R; r += MR)
+      detail::small_gemm_rows<MR, NV, I, N, Accumulate>(A, B, C, bias, epilogue, r);
   if constexpr (R % MR != 0)
     detail::small_gemm_rows<R % MR, NV, I, N, Accumulate>(A, B, C, bias, epilogue, R - R % MR);
 }
