@@ -2,9 +2,10 @@
 // kernel for float on AVX-512, Eigen otherwise).
 //
 // Requires: Eigen 3.4; tensors NCHW, weights OUTxINxKxK row-major (PyTorch's layout). Guarantees:
-// loop bounds come from the compile-time ConvGeometry; samples run in parallel over OpenMP threads,
-// each with its own scratch, and weight gradients are summed over threads in thread order
-// (deterministic for a fixed thread count). Gradients accumulate (+=) into gw and gb.
+// loop bounds come from the compile-time ConvGeometry; blocks of samples run in parallel over OpenMP
+// threads (dynamically scheduled), each thread with its own scratch, and weight gradients are summed
+// per block and then over blocks in order (the same bits for any thread count). Gradients accumulate
+// (+=) into gw and gb.
 #pragma once
 
 #include <algorithm>
@@ -178,12 +179,15 @@ struct ConvEpilogueAvx512 {
 
 struct ConvOps {
   static constexpr bool fuses_conv_epilogue = true;
+  // Samples per work block: small enough that two threads balance even when one core runs slower,
+  // large enough that the per-block weight-gradient partials stay cheap to reduce.
+  static constexpr int conv_block = 8;
 
   // epilogue (inference only): a following batch-norm and/or ReLU applied to each output as it is stored.
   template <ConvGeometry G, class T>
   static void conv2d_forward(const T* x, const T* w, const T* b, T* y, int n, const ConvEpilogue<T>& epilogue = {}) {
     Scratch<T>::reserve_threads(max_threads());
-    parallel_chunks(n, [&](int first, int last, int t) {
+    parallel_blocks(n, conv_block, [&](int, int first, int last, int t) {
       T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(G.col_rows()) * G.out_hw());
       for (int s = first; s < last; ++s) {
         const T* xs = x + s * G.in_size();
@@ -216,12 +220,16 @@ struct ConvOps {
     constexpr int M = G.out_c, K = G.col_rows(), N = G.out_hw();
     constexpr long wsize = long(M) * K;
     Scratch<T>::reserve_threads(max_threads());
-    const int used = parallel_chunks(n, [&](int first, int last, int t) {
+    // Weight- and bias-gradient partials per block of samples (M x K with Eigen, K x M, transposed, with
+    // small_gemm), summed in block order below: the same result for any thread count.
+    const int blocks = (n + conv_block - 1) / conv_block;
+    T* partial_w = Scratch<T>::get(ScratchSlot::weight_grads, 0, size_t(blocks) * wsize);
+    T* partial_b = Scratch<T>::get(ScratchSlot::bias_grads, 0, size_t(blocks) * M);
+    parallel_blocks(n, conv_block, [&](int block, int first, int last, int t) {
       T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(K) * N);
       T* gcol = Scratch<T>::get(ScratchSlot::column_grads, t, size_t(K) * N);
-      // Weight-gradient partial of this thread: M x K with Eigen, K x M (transposed) with small_gemm.
-      T* pgw = Scratch<T>::get(ScratchSlot::weight_grads, t, wsize);
-      T* pgb = Scratch<T>::get(ScratchSlot::bias_grads, t, M);
+      T* pgw = partial_w + size_t(block) * wsize;
+      T* pgb = partial_b + size_t(block) * M;
       std::fill(pgw, pgw + wsize, T(0));
       std::fill(pgb, pgb + M, T(0));
       T* wT = nullptr;
@@ -262,8 +270,8 @@ struct ConvOps {
         }
       }
     });
-    for (int t = 0; t < used; ++t) {
-      const T* pgw = Scratch<T>::get(ScratchSlot::weight_grads, t, wsize);
+    for (int block = 0; block < blocks; ++block) {
+      const T* pgw = partial_w + size_t(block) * wsize;
       if constexpr (conv_uses_small_gemm<T>) {
         for (int o = 0; o < M; ++o)
           for (int k = 0; k < K; ++k) gw[o * K + k] += pgw[k * M + o];
@@ -271,7 +279,7 @@ struct ConvOps {
         for (long i = 0; i < wsize; ++i) gw[i] += pgw[i];
       }
       if constexpr (G.bias) {
-        const T* pgb = Scratch<T>::get(ScratchSlot::bias_grads, t, M);
+        const T* pgb = partial_b + size_t(block) * M;
         for (int o = 0; o < M; ++o) gb[o] += pgb[o];
       }
     }

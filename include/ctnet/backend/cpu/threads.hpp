@@ -2,10 +2,12 @@
 //
 // Requires: OpenMP for parallelism (without it everything runs on one thread). Guarantees: the thread
 // count comes from OMP_NUM_THREADS or set_num_threads(); scratch buffers grow only when a larger size
-// is first requested, so a training loop allocates nothing after its first step; reductions over
-// threads happen in thread order, so results are bit-identical for a fixed thread count.
+// is first requested, so a training loop allocates nothing after its first step; work is split into
+// fixed blocks whose partial results are reduced in block order, so results do not depend on the
+// thread count.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -73,32 +75,19 @@ class Scratch {
   }
 };
 
-// Runs body(first, last) over [0, n) in contiguous, statically assigned chunks, one per thread;
-// returns the number of chunks (threads) used, so callers can reduce per-thread partials in order.
+// Runs body(block, first, last, thread) for the blocks [b * size, min(n, (b + 1) * size)) of [0, n), handed
+// out to threads as they become free (a slower core takes fewer). Work that accumulates per block and
+// is reduced in block order gives the same bits for any thread count and schedule.
 template <class Body>
-int parallel_chunks(int n, Body&& body) {
-  const int threads = n < max_threads() ? (n < 1 ? 1 : n) : max_threads();
-  if (threads == 1) {
-    body(0, n, 0);
-    return 1;
+void parallel_blocks(int n, int size, Body&& body) {
+  const int blocks = (n + size - 1) / size;
+  const int threads = blocks < max_threads() ? blocks : max_threads();
+  if (threads <= 1) {
+    for (int b = 0; b < blocks; ++b) body(b, b * size, std::min(n, (b + 1) * size), 0);
+    return;
   }
-  int used = threads;
-#pragma omp parallel num_threads(threads)
-  {
-    // The runtime may grant fewer threads than asked: split by the team actually running.
-#ifdef _OPENMP
-    const int team = omp_get_num_threads();
-#else
-    const int team = 1;
-#endif
-#pragma omp single
-    used = team;
-    const int t = thread_id();
-    const int first = static_cast<int>(static_cast<long>(n) * t / team);
-    const int last = static_cast<int>(static_cast<long>(n) * (t + 1) / team);
-    body(first, last, t);
-  }
-  return used;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int b = 0; b < blocks; ++b) body(b, b * size, std::min(n, (b + 1) * size), thread_id());
 }
 
 }  // namespace ctnet::cpu
