@@ -301,9 +301,10 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
     if (ctx.inference) {
-      constexpr auto plan = detail::make_inference_plan(facts::kinds, requires { requires B::fuses_conv_epilogue; });
       T* const buffers[2] = {ctx.work, ctx.work + max_inner_activation * n};
       for_each_layer([&]<std::size_t I, class L>() {
+        // (Declared inside the lambda: nvcc does not take a captured constexpr local as a constant.)
+        constexpr auto plan = inference_plan<B>();
         if constexpr (plan.role[I] == detail::InferenceRole::run) {
           const T* in = plan.input[I] < 0 ? x : buffers[plan.input[I]];
           T* out = plan.output[I] < 0 ? y : buffers[plan.output[I]];
@@ -328,12 +329,12 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
           }
         }
       });
-      if constexpr (plan.copy_input_to_output) B::copy(x, y, n * In::size);
+      if constexpr (inference_plan<B>().copy_input_to_output) B::copy(x, y, n * In::size);
       return;
     }
-    constexpr auto chains = training_chains<B>();
     std::size_t next = 0;  // layers before it ran inside a fused chain
     for_each_layer([&]<std::size_t I, class L>() {
+      constexpr auto chains = training_chains<B>();
       if (I < next) return;
       const T* in = I == 0 ? x : activation<I - 1>(ctx.work, n);
       if constexpr (chains.length[I] > 0) {
@@ -356,6 +357,12 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
     });
   }
 
+  // How inference runs on this backend (fusions only where it offers the fused op).
+  template <class B>
+  static constexpr auto inference_plan() {
+    return detail::make_inference_plan(facts::kinds, requires { requires B::fuses_conv_epilogue; });
+  }
+
   // The training chains this backend fuses (none where it offers no fused op).
   template <class B>
   static constexpr auto training_chains() {
@@ -366,9 +373,9 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
   template <class B, class T>
   static void backward(const Context<T>& ctx, const T* x, const T* y, const T* gy, T* gx, long n) {
     const T* g_out = gy;
-    constexpr auto chains = training_chains<B>();
     std::size_t stop = layer_count;  // layers from it on ran inside a fused chain
     for_each_layer_reversed([&]<std::size_t I, class L>() {
+      constexpr auto chains = training_chains<B>();
       if (I >= stop) return;
       if constexpr (chains.start[I] >= 0) {
         if (ctx.training) {

@@ -101,21 +101,38 @@ inline __m512 bn_relu_dropout_grad16(const float* gy, const float* xhat, float g
   return _mm512_maskz_mov_ps(pass, g);
 }
 
-// kernels::batchnorm_grad_input (batch statistics) for 16 floats, in double as the body computes it.
-// (Zero-masked intrinsics with every lane selected: g++ 12 warns about the unmasked ones, see rng.hpp.)
-inline __m512 batchnorm_grad_input16(__m512 g, __m512 h, double k_over_count, double count, double sum_gy,
-                                     double sum_gy_xhat) {
-  const auto half = [&](__m256 g8, __m256 h8) {
-    const __m512d t = _mm512_sub_pd(_mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(count), _mm512_maskz_cvtps_pd(0xFF, g8)),
-                                                  _mm512_set1_pd(sum_gy)),
-                                    _mm512_mul_pd(_mm512_maskz_cvtps_pd(0xFF, h8), _mm512_set1_pd(sum_gy_xhat)));
-    return _mm512_maskz_cvtpd_ps(0xFF, _mm512_mul_pd(_mm512_set1_pd(k_over_count), t));
-  };
-  const __m256 lo = half(_mm512_castps512_ps256(g), _mm512_castps512_ps256(h));
-  const __m256 hi = half(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(g), 1)),
-                         _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(h), 1)));
-  return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+// The sixteen lanes summed pairwise (_mm512_reduce_add_ps draws g++ 12's -Wmaybe-uninitialized).
+inline float sum_lanes(__m512 v) {
+  alignas(64) float t[16];
+  _mm512_store_ps(t, v);
+  for (int width = 8; width > 0; width /= 2)
+    for (int i = 0; i < width; ++i) t[i] += t[i + width];
+  return t[0];
 }
+
+#if defined(__AVX512VL__)
+// Batch-norm's input gradient for 8 elements of the chain at element e: the gradient at the batch-norm's
+// output as above, then kernels::batchnorm_grad_input (batch statistics) in double, as the body computes
+// it. (Eight lanes: the double arithmetic fills one 512-bit register.)
+inline void bn_relu_dropout_grad_input8(const float* gy, const float* xhat, float gamma, float beta,
+                                        const std::uint32_t* mask, long e, float scale, double k_over_count,
+                                        double count, double sum_gy, double sum_gy_xhat, float* gx) {
+  const __m256 h = _mm256_loadu_ps(xhat);
+  const __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(gamma), h), _mm256_set1_ps(beta));
+  __mmask8 pass = _mm256_cmp_ps_mask(v, _mm256_setzero_ps(), _CMP_GT_OQ);
+  __m256 g = _mm256_loadu_ps(gy);
+  if (mask) {
+    pass &= __mmask8(keep_bits16(mask, e) & 0xFFu);
+    g = _mm256_mul_ps(g, _mm256_set1_ps(scale));
+  }
+  g = _mm256_maskz_mov_ps(pass, g);
+  // Zero-masked forms with every lane selected: g++ 12 warns about the unmasked ones (see rng.hpp).
+  const __m512d t = _mm512_sub_pd(
+      _mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(count), _mm512_maskz_cvtps_pd(0xFF, g)), _mm512_set1_pd(sum_gy)),
+      _mm512_mul_pd(_mm512_maskz_cvtps_pd(0xFF, h), _mm512_set1_pd(sum_gy_xhat)));
+  _mm256_storeu_ps(gx, _mm512_maskz_cvtpd_ps(0xFF, _mm512_mul_pd(_mm512_set1_pd(k_over_count), t)));
+}
+#endif
 #endif
 
 struct NormOps {
@@ -213,8 +230,8 @@ struct NormOps {
             va = _mm512_add_ps(va, g);
             vb = _mm512_add_ps(vb, _mm512_mul_ps(g, _mm512_loadu_ps(xhat + at + i)));
           }
-          a = _mm512_reduce_add_ps(va);
-          b = _mm512_reduce_add_ps(vb);
+          a = sum_lanes(va);
+          b = sum_lanes(vb);
         }
 #endif
         for (; i < Spatial; ++i) {
@@ -232,14 +249,11 @@ struct NormOps {
       for (long s = 0; s < n; ++s) {
         const long at = (s * C + c) * Spatial;
         long i = 0;
-#if defined(__AVX512F__)
+#if defined(__AVX512VL__)
         if constexpr (std::is_same_v<T, float>) {
-          for (; i + 16 <= Spatial; i += 16) {
-            const __m512 g = bn_relu_dropout_grad16(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale);
-            _mm512_storeu_ps(gx + at + i, batchnorm_grad_input16(g, _mm512_loadu_ps(xhat + at + i),
-                                                                 k / double(count), double(count), sum_gy,
-                                                                 sum_gy_xhat));
-          }
+          for (; i + 8 <= Spatial; i += 8)
+            bn_relu_dropout_grad_input8(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale, k / double(count),
+                                        double(count), sum_gy, sum_gy_xhat, gx + at + i);
         }
 #endif
         for (; i < Spatial; ++i)
