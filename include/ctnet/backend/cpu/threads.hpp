@@ -39,7 +39,9 @@ inline void set_num_threads(int n) {
 #ifdef _OPENMP
   omp_set_num_threads(n < 1 ? 1 : n);
 #endif
-  Eigen::setNbThreads(n < 1 ? 1 : n);
+  // Eigen's own GEMM threading stays off: its blocking depends on the thread count, which would make
+  // results depend on it too; the products it serves here (linear layers, double) are small.
+  Eigen::setNbThreads(1);
 }
 
 // Scratch slots a kernel may use at once per thread (e.g. im2col columns and weight-gradient partials).
