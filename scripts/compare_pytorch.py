@@ -65,8 +65,13 @@ def main():
         if c is None or t is None:
             continue
         ratio = c / t if higher_better else t / c
+        # Each round ran both sides back to back: its own ratio is a paired comparison, less exposed to
+        # the machine's drift than the ratio of medians.
+        cs, ts = results["ctnet"][name], results["pytorch"][name]
+        paired = [(x / y if higher_better else y / x) for x, y in zip(cs, ts)]
         print(json.dumps({"metric": name, "label": label, "ctnet": round(c, 1), "pytorch": round(t, 1),
-                          "ctnet_advantage": round(ratio, 2)}))
+                          "ctnet_advantage": round(ratio, 2), "ctnet_rounds": cs, "pytorch_rounds": ts,
+                          "round_advantages": [round(r, 2) for r in paired]}))
     scaling = med["ctnet"]["train"] / med["ctnet"]["train_1t"]
     print(json.dumps({"metric": "thread_scaling", "label": f"ctnet training {a.threads} threads / 1 thread",
                       "ctnet": round(scaling, 2),
