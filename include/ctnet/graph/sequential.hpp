@@ -5,6 +5,10 @@
 // parameter_count, macs, forward, backward), so it can be used wherever a bound layer can. Seq<...> and
 // Sequential<...> without an Input are blocks: they are spliced into the enclosing list, so layers are
 // numbered flat, as PyTorch numbers an nn.Sequential (parameter names "3.weight", "4.running_mean").
+// Layers run one after another, except where the backend declares a fused op: in training a
+// BatchNorm, ReLU [, Dropout] run is one chain, in inference a Conv2d absorbs the BatchNorm and ReLU after
+// it and dropout-like layers pass their buffer on; fused runs give the layers' values (batch-norm's
+// backward sums may be added in another order) but do not write the absorbed layers' own outputs.
 #pragma once
 
 #include <algorithm>

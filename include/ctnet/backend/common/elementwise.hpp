@@ -3,7 +3,8 @@
 // Requires: nothing but ctnet/core. Guarantees: each body is a CTNET_HD function of one index, so the
 // CPU backend runs it in an OpenMP loop and the CUDA backend in a grid, and CPU tests check the same
 // arithmetic the GPU runs (DESIGN principle 8). Dropout masks are a pure function of (seed, step,
-// layer position, element index), so backward recomputes them instead of storing them.
+// layer position, element index), so a backend may draw them again in backward instead of storing them
+// (the CUDA backend does; the CPU keeps them as bits).
 #pragma once
 
 #include <cstdint>
