@@ -41,6 +41,12 @@ inline std::uint64_t dropout_keep_word(std::uint64_t seed, std::uint64_t draw, l
   return word;
 }
 
+// Group g's 64 keep bits into the 32-bit mask words 2g and 2g+1 (the second only if the mask has it).
+inline void store_keep_word(std::uint32_t* mask, long g, long words, std::uint64_t word) {
+  mask[2 * g] = static_cast<std::uint32_t>(word);
+  if (2 * g + 1 < words) mask[2 * g + 1] = static_cast<std::uint32_t>(word >> 32);
+}
+
 // y = x * scale where the unit's bit is set, else 0, for the elements of one 64-unit group of Dropout
 // (unit_size 1); `count` is 64 except in the last group.
 template <class T>
@@ -80,8 +86,7 @@ void dropout_masked(const T* x, T* y, const std::uint32_t* mask_in, std::uint32_
     } else {
       word = dropout_keep_word(seed, draw, g, threshold);
       if (mask_out) {
-        mask_out[2 * g] = static_cast<std::uint32_t>(word);
-        if (2 * g + 1 < words) mask_out[2 * g + 1] = static_cast<std::uint32_t>(word >> 32);
+        store_keep_word(mask_out, g, words, word);
       }
     }
     const long first = g * 64, count = std::min(units, first + 64) - first;
@@ -107,8 +112,7 @@ inline void dropout_draw_mask(std::uint32_t* mask, long units, std::uint64_t see
 #pragma omp parallel for schedule(static) if (units > 16384)
   for (long g = 0; g < groups; ++g) {
     const std::uint64_t word = dropout_keep_word(seed, draw, g, threshold);
-    mask[2 * g] = static_cast<std::uint32_t>(word);
-    if (2 * g + 1 < words) mask[2 * g + 1] = static_cast<std::uint32_t>(word >> 32);
+    store_keep_word(mask, g, words, word);
   }
 }
 

@@ -207,16 +207,15 @@ struct NormOps {
                                               const std::uint32_t* mask, float p) {
     const long count = n * Spatial;
     const T scale = T(1) / (T(1) - T(p));
-    // The gradient at the batch-norm's output for element i of plane `at`.
-    const auto grad_at = [=](long at, long i) {
-      const T v = gamma[(at / Spatial) % C] * xhat[at + i] + beta[(at / Spatial) % C];
+    // The gradient at the batch-norm's output for element e, whose channel has gamma g and beta b.
+    const auto grad_at = [=](long e, T g, T b) {
+      const T v = g * xhat[e] + b;
       if (!(v > T(0))) return T(0);
-      return !mask ? gy[at + i] : keep_bit(mask, at + i) ? gy[at + i] * scale : T(0);
+      return !mask ? gy[e] : keep_bit(mask, e) ? gy[e] * scale : T(0);
     };
 #pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
     for (int c = 0; c < C; ++c) {
-      const T gm = gamma[c];
-      [[maybe_unused]] const T bt = beta[c];  // read by the AVX-512 path
+      const T gm = gamma[c], bt = beta[c];
       double sum_gy = 0, sum_gy_xhat = 0;
       for (long s = 0; s < n; ++s) {
         const long at = (s * C + c) * Spatial;
@@ -235,7 +234,7 @@ struct NormOps {
         }
 #endif
         for (; i < Spatial; ++i) {
-          const T g = grad_at(at, i);
+          const T g = grad_at(at + i, gm, bt);
           a += g;
           b += g * xhat[at + i];
         }
@@ -257,8 +256,8 @@ struct NormOps {
         }
 #endif
         for (; i < Spatial; ++i)
-          gx[at + i] = kernels::batchnorm_grad_input(grad_at(at, i), xhat[at + i], k, sum_gy, sum_gy_xhat, count,
-                                                     true);
+          gx[at + i] = kernels::batchnorm_grad_input(grad_at(at + i, gm, bt), xhat[at + i], k, sum_gy, sum_gy_xhat,
+                                                     count, true);
       }
     }
   }
