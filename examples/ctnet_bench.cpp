@@ -43,6 +43,8 @@ struct BenchOptions {
   std::string data = examples::default_data_dir();
   int batch = 128, threads = 2, steps = 100, reps = 5;
   bool per_layer = false;
+  std::string only;  // empty: every CPU benchmark
+  bool runs(const char* name) const { return only.empty() || only == name; }
 };
 
 double peak_rss_mb() {
@@ -104,20 +106,23 @@ int bench(const BenchOptions& o) {
     return j;
   };
 
-  train_steps(10);
   std::vector<double> rates;
-  for (int r = 0; r < o.reps; ++r) {
+  if (o.runs("train")) train_steps(10);
+  for (int r = 0; r < o.reps && o.runs("train"); ++r) {
     const auto t = Clock::now();
     train_steps(o.steps);
     rates.push_back(o.steps * o.batch / std::chrono::duration<double>(Clock::now() - t).count());
   }
-  JsonValue j = base("train");
-  j["batch"] = o.batch;
-  j["img_per_s"] = std::round(median(rates));
-  JsonValue all = JsonValue::array();
-  for (double v : rates) all.push_back(std::round(v));
-  j["all"] = all;
-  emit(j);
+  JsonValue j;
+  if (o.runs("train")) {
+    j = base("train");
+    j["batch"] = o.batch;
+    j["img_per_s"] = std::round(median(rates));
+    JsonValue all = JsonValue::array();
+    for (double v : rates) all.push_back(std::round(v));
+    j["all"] = all;
+    emit(j);
+  }
 
   if (o.per_layer) {
     for (const LayerTiming& t : profile_layers(model, x.data(), o.batch)) {
@@ -137,10 +142,11 @@ int bench(const BenchOptions& o) {
       for (int p = 0; p < 784; ++p) x[std::size_t(s * 784 + p)] = normalized[img[p]];
     }
   };
+  if (!o.runs("infer") && !o.runs("latency_b1")) return 0;
   rates.clear();
   load_test(0, 1000);
   model.predict(x.data(), 1000);
-  for (int r = 0; r < o.reps; ++r) {
+  for (int r = 0; r < o.reps && o.runs("infer"); ++r) {
     const auto t = Clock::now();
     for (int first = 0; first + 1000 <= test.count; first += 1000) {
       load_test(first, 1000);
@@ -148,10 +154,13 @@ int bench(const BenchOptions& o) {
     }
     rates.push_back(test.count / std::chrono::duration<double>(Clock::now() - t).count());
   }
-  j = base("infer");
-  j["batch"] = 1000;
-  j["img_per_s"] = std::round(median(rates));
-  emit(j);
+  if (o.runs("infer")) {
+    j = base("infer");
+    j["batch"] = 1000;
+    j["img_per_s"] = std::round(median(rates));
+    emit(j);
+  }
+  if (!o.runs("latency_b1")) return 0;
 
   std::vector<double> lat;
   load_test(0, 1);
@@ -202,6 +211,12 @@ int main(int argc, char** argv) try {
   cli.option("--reps", "N", "timed runs; the median is reported (default: 5)",
              [&](const std::string& v) { o.reps = examples::parse_number<int>("--reps", v, 1, 1000); });
   cli.option("--data", "DIR", "MNIST directory (default: " + o.data + ")", [&](const std::string& v) { o.data = v; });
+  cli.option("--only", "NAME", "cpu: run only this benchmark: train, infer or latency_b1 (default: all three)",
+             [&](const std::string& v) {
+               if (v != "train" && v != "infer" && v != "latency_b1")
+                 throw ctnet::OptionError("--only: '" + v + "' is not one of train, infer, latency_b1");
+               o.only = v;
+             });
   cli.flag("--per-layer", "also time every layer's forward and backward at the training batch (cpu only)",
            [&] { o.per_layer = true; });
   cli.option("--device", "NAME",
@@ -232,6 +247,7 @@ int main(int argc, char** argv) try {
   if (!cli.parse(argc, argv, std::cout)) return 0;
   if (device == "cuda") {
     if (o.per_layer) throw ctnet::OptionError("--per-layer: not available with --device cuda");
+    if (!o.only.empty()) throw ctnet::OptionError("--only: not available with --device cuda");
     g.data = o.data;
     g.steps = o.steps;
     g.reps = o.reps;

@@ -8,6 +8,8 @@
 // tensor) are kept for backward.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -15,6 +17,7 @@
 #include "../common/elementwise.hpp"
 #include "../common/norm.hpp"
 #include "elementwise.hpp"
+#include "threads.hpp"
 
 namespace ctnet::cpu {
 
@@ -54,15 +57,44 @@ inline void plane_sums(const T* p, double& sum, double& sum_sq) {
   sum_sq += double(q);
 }
 
+// Per-plane partial sums (a float sum over one plane, widened to double) computed in parallel over the
+// planes, sample after sample as the data lies and as the convolutions split the batch; then each
+// channel's double sum over the samples in sample order. The same bits as a per-channel loop, for any
+// thread count.
+template <long Spatial, class T, class PlaneSums>
+double* per_plane_sums(long planes, PlaneSums&& sums_of) {
+  Scratch<double>::reserve_threads(1);
+  double* sums = Scratch<double>::get(ScratchSlot::plane_sums, 0, std::size_t(2 * planes));
+#pragma omp parallel for schedule(static) if (planes * Spatial > 16384)
+  for (long plane = 0; plane < planes; ++plane) {
+    double a = 0, b = 0;
+    sums_of(plane, a, b);
+    sums[2 * plane] = a;
+    sums[2 * plane + 1] = b;
+  }
+  return sums;
+}
+
+template <int C>
+inline void channel_sums(const double* plane_partials, long n, int c, double& a, double& b) {
+  a = 0;
+  b = 0;
+  for (long s = 0; s < n; ++s) {
+    a += plane_partials[2 * (s * C + c)];
+    b += plane_partials[2 * (s * C + c) + 1];
+  }
+}
+
 // The batch's per-channel mean and inverse standard deviation, and the running-statistics update.
 template <int C, long Spatial, class T>
 void batchnorm_batch_statistics(const T* x, T* mean, T* inv_std, T* running_mean, T* running_var, long n,
                                 double momentum, double eps) {
   const long count = n * Spatial;
-#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
+  const double* partials = per_plane_sums<Spatial, T>(
+      n * C, [x](long plane, double& sum, double& sum_sq) { plane_sums<Spatial>(x + plane * Spatial, sum, sum_sq); });
   for (int c = 0; c < C; ++c) {
-    double sum = 0, sq = 0;
-    for (long s = 0; s < n; ++s) plane_sums<Spatial>(x + (s * C + c) * Spatial, sum, sq);
+    double sum, sq;
+    channel_sums<C>(partials, n, c, sum, sq);
     const double mu = sum / double(count);
     const double squared_deviations = std::max(0.0, sq - double(count) * mu * mu);
     kernels::batchnorm_train_stats(c, mu, squared_deviations, count, mean, inv_std, running_mean, running_var,
@@ -213,52 +245,56 @@ struct NormOps {
       if (!(v > T(0))) return T(0);
       return !mask ? gy[e] : keep_bit(mask, e) ? gy[e] * scale : T(0);
     };
-#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
-    for (int c = 0; c < C; ++c) {
+    const double* partials = per_plane_sums<Spatial, T>(n * C, [&](long plane, double& sum_gy, double& sum_gy_xhat) {
+      const int c = int(plane % C);
       const T gm = gamma[c], bt = beta[c];
-      double sum_gy = 0, sum_gy_xhat = 0;
-      for (long s = 0; s < n; ++s) {
-        const long at = (s * C + c) * Spatial;
-        T a = T(0), b = T(0);
-        long i = 0;
+      const long at = plane * Spatial;
+      T a = T(0), b = T(0);
+      long i = 0;
 #if defined(__AVX512F__)
-        if constexpr (std::is_same_v<T, float>) {
-          __m512 va = _mm512_setzero_ps(), vb = _mm512_setzero_ps();
-          for (; i + 16 <= Spatial; i += 16) {
-            const __m512 g = bn_relu_dropout_grad16(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale);
-            va = _mm512_add_ps(va, g);
-            vb = _mm512_add_ps(vb, _mm512_mul_ps(g, _mm512_loadu_ps(xhat + at + i)));
-          }
-          a = sum_lanes(va);
-          b = sum_lanes(vb);
+      if constexpr (std::is_same_v<T, float>) {
+        __m512 va = _mm512_setzero_ps(), vb = _mm512_setzero_ps();
+        for (; i + 16 <= Spatial; i += 16) {
+          const __m512 g = bn_relu_dropout_grad16(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale);
+          va = _mm512_add_ps(va, g);
+          vb = _mm512_add_ps(vb, _mm512_mul_ps(g, _mm512_loadu_ps(xhat + at + i)));
         }
-#endif
-        for (; i < Spatial; ++i) {
-          const T g = grad_at(at + i, gm, bt);
-          a += g;
-          b += g * xhat[at + i];
-        }
-        sum_gy += double(a);
-        sum_gy_xhat += double(b);
+        a = sum_lanes(va);
+        b = sum_lanes(vb);
       }
-      ggamma[c] += T(sum_gy_xhat);
-      gbeta[c] += T(sum_gy);
-      if (!gx) continue;
+#endif
+      for (; i < Spatial; ++i) {
+        const T g = grad_at(at + i, gm, bt);
+        a += g;
+        b += g * xhat[at + i];
+      }
+      sum_gy += double(a);
+      sum_gy_xhat += double(b);
+    });
+    double sum_gy[C], sum_gy_xhat[C];
+    for (int c = 0; c < C; ++c) {
+      channel_sums<C>(partials, n, c, sum_gy[c], sum_gy_xhat[c]);
+      ggamma[c] += T(sum_gy_xhat[c]);
+      gbeta[c] += T(sum_gy[c]);
+    }
+    if (!gx) return;
+#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
+    for (long plane = 0; plane < n * C; ++plane) {
+      const int c = int(plane % C);
+      const T gm = gamma[c], bt = beta[c];
       const double k = double(gm) * inv_std[c];
-      for (long s = 0; s < n; ++s) {
-        const long at = (s * C + c) * Spatial;
-        long i = 0;
+      const long at = plane * Spatial;
+      long i = 0;
 #if defined(__AVX512VL__)
-        if constexpr (std::is_same_v<T, float>) {
-          for (; i + 8 <= Spatial; i += 8)
-            bn_relu_dropout_grad_input8(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale, k / double(count),
-                                        double(count), sum_gy, sum_gy_xhat, gx + at + i);
-        }
-#endif
-        for (; i < Spatial; ++i)
-          gx[at + i] = kernels::batchnorm_grad_input(grad_at(at + i, gm, bt), xhat[at + i], k, sum_gy, sum_gy_xhat,
-                                                     count, true);
+      if constexpr (std::is_same_v<T, float>) {
+        for (; i + 8 <= Spatial; i += 8)
+          bn_relu_dropout_grad_input8(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale, k / double(count),
+                                      double(count), sum_gy[c], sum_gy_xhat[c], gx + at + i);
       }
+#endif
+      for (; i < Spatial; ++i)
+        gx[at + i] = kernels::batchnorm_grad_input(grad_at(at + i, gm, bt), xhat[at + i], k, sum_gy[c],
+                                                   sum_gy_xhat[c], count, true);
     }
   }
 
@@ -268,31 +304,33 @@ struct NormOps {
   static void batchnorm_backward(const T* gy, const T* xhat, const T* inv_std, const T* gamma, T* gx, T* ggamma,
                                  T* gbeta, long n, bool batch_statistics) {
     const long count = n * Spatial;
-#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
-    for (int c = 0; c < C; ++c) {
-      double sum_gy = 0, sum_gy_xhat = 0;
-      for (long s = 0; s < n; ++s) {
-        const T* g = gy + (s * C + c) * Spatial;
-        const T* h = xhat + (s * C + c) * Spatial;
-        T a = T(0), b = T(0);
+    const double* partials = per_plane_sums<Spatial, T>(n * C, [&](long plane, double& sum_gy, double& sum_gy_xhat) {
+      const T* g = gy + plane * Spatial;
+      const T* h = xhat + plane * Spatial;
+      T a = T(0), b = T(0);
 #pragma omp simd reduction(+ : a, b)
-        for (long i = 0; i < Spatial; ++i) {
-          a += g[i];
-          b += g[i] * h[i];
-        }
-        sum_gy += double(a);
-        sum_gy_xhat += double(b);
+      for (long i = 0; i < Spatial; ++i) {
+        a += g[i];
+        b += g[i] * h[i];
       }
-      ggamma[c] += T(sum_gy_xhat);
-      gbeta[c] += T(sum_gy);
-      if (!gx) continue;
+      sum_gy += double(a);
+      sum_gy_xhat += double(b);
+    });
+    double sum_gy[C], sum_gy_xhat[C];
+    for (int c = 0; c < C; ++c) {
+      channel_sums<C>(partials, n, c, sum_gy[c], sum_gy_xhat[c]);
+      ggamma[c] += T(sum_gy_xhat[c]);
+      gbeta[c] += T(sum_gy[c]);
+    }
+    if (!gx) return;
+#pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
+    for (long plane = 0; plane < n * C; ++plane) {
+      const int c = int(plane % C);
       const double k = double(gamma[c]) * inv_std[c];
-      for (long s = 0; s < n; ++s) {
-        const long at = (s * C + c) * Spatial;
-        for (long i = 0; i < Spatial; ++i)
-          gx[at + i] = kernels::batchnorm_grad_input(gy[at + i], xhat[at + i], k, sum_gy, sum_gy_xhat, count,
-                                                     batch_statistics);
-      }
+      const long at = plane * Spatial;
+      for (long i = 0; i < Spatial; ++i)
+        gx[at + i] = kernels::batchnorm_grad_input(gy[at + i], xhat[at + i], k, sum_gy[c], sum_gy_xhat[c], count,
+                                                   batch_statistics);
     }
   }
 };

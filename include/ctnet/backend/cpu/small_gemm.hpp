@@ -9,6 +9,8 @@
 // for the small products a per-sample convolution makes (Eigen's GEMM packs both operands every call).
 #pragma once
 
+#include <initializer_list>
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif

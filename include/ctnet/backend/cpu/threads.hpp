@@ -52,6 +52,7 @@ enum class ScratchSlot : int {
   bias_grads,
   transposed_weights,
   transposed_grads,
+  plane_sums,
   count
 };
 
