@@ -314,11 +314,12 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
           // The chain's input gradient goes where its first layer's would; for a two-layer chain that is
           // the buffer holding g_out, which the fused backward may overwrite in place.
           T* g_in = first == 0 ? gx : gradient_buffer(ctx.work, n, first % 2);
+          const T* chain_in = first == 0 ? x : activation<first - 1>(ctx.work, n);
           if constexpr (I - first == 2)
-            Norm::template backward_chain<B>(layer_context<first>(ctx, n), g_out, g_in, n,
+            Norm::template backward_chain<B>(layer_context<first>(ctx, n), chain_in, g_out, g_in, n,
                                              L::mask(layer_context<I>(ctx, n)), L::spec::p);
           else
-            Norm::template backward_chain<B>(layer_context<first>(ctx, n), g_out, g_in, n, nullptr, 0.0f);
+            Norm::template backward_chain<B>(layer_context<first>(ctx, n), chain_in, g_out, g_in, n, nullptr, 0.0f);
           g_out = g_in;
           stop = first;
           return;

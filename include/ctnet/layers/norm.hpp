@@ -61,21 +61,23 @@ struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
   }
 
   // Training forward of this layer and the ReLU (and element dropout, when mask is set) after it, as one
-  // pass on backends that declare fuses_bn_relu_dropout: writes only the chain's output y.
+  // pass on backends that declare fuses_bn_relu_dropout: writes only the chain's output y (no xhat: the
+  // chain's backward recomputes it from the chain's input, which training keeps).
   template <class B, class T>
   static void forward_chain(const Context<T>& ctx, const T* x, T* y, long n, std::uint32_t* mask,
                             std::uint64_t dropout_seed, int dropout_position, float p) {
     T* mean = ctx.work + workspace_per_sample * n;
-    B::template batchnorm_relu_dropout_forward_train<C, Spatial>(x, y, ctx.work, mean, mean + C, ctx.params,
+    B::template batchnorm_relu_dropout_forward_train<C, Spatial>(x, y, static_cast<T*>(nullptr), mean, mean + C, ctx.params,
                                                                  ctx.params + C, ctx.buffers, ctx.buffers + C, n,
                                                                  momentum, eps, mask, dropout_seed, ctx.step,
                                                                  dropout_position, p);
   }
-  // Its backward from the gradient of the chain's output; gy and gx may be the same buffer.
+  // Its backward from the chain's input x and the gradient of its output; gy and gx may be the same buffer.
   template <class B, class T>
-  static void backward_chain(const Context<T>& ctx, const T* gy, T* gx, long n, const std::uint32_t* mask, float p) {
-    const T* inv_std = ctx.work + workspace_per_sample * n + C;
-    B::template batchnorm_relu_dropout_backward<C, Spatial>(gy, ctx.work, inv_std, ctx.params, ctx.params + C, gx,
+  static void backward_chain(const Context<T>& ctx, const T* x, const T* gy, T* gx, long n, const std::uint32_t* mask,
+                             float p) {
+    const T* mean = ctx.work + workspace_per_sample * n;
+    B::template batchnorm_relu_dropout_backward<C, Spatial>(gy, x, mean, mean + C, ctx.params, ctx.params + C, gx,
                                                             ctx.grads, ctx.grads + C, n, mask, p);
   }
 

@@ -2,10 +2,11 @@
 //
 // Requires: x laid out [batch x channels x spatial] (spatial = H*W, or 1 for BatchNorm1d).
 // Guarantees: training uses the batch's biased variance to normalise and updates the running variance
-// with the unbiased one, as PyTorch does; per-channel sums are computed by one thread in a fixed order,
-// so results do not depend on the thread count; the statistics and input-gradient arithmetic are the
-// shared bodies of backend/common/norm.hpp. `mean` and `inv_std` (C each) and `xhat` (the whole
-// tensor) are kept for backward.
+// with the unbiased one, as PyTorch does; per-plane partial sums are added per channel in sample
+// order, so results do not depend on the thread count; the statistics and input-gradient arithmetic
+// are the shared bodies of backend/common/norm.hpp. `mean` and `inv_std` (C each) are kept for
+// backward, and `xhat` (the whole tensor) too except by the fused BatchNorm -> ReLU [-> Dropout] chain,
+// whose backward recomputes it from the chain's input.
 #pragma once
 
 #include <algorithm>
@@ -119,11 +120,16 @@ struct BnReluDropout {
 };
 
 #if defined(__AVX512F__)
-// The gradient at the batch-norm's output of the chain for 16 elements starting at element e:
-// gy * scale where ReLU passed (v = gamma * xhat + beta > 0) and dropout kept, else 0.
-inline __m512 bn_relu_dropout_grad16(const float* gy, const float* xhat, float gamma, float beta,
-                                     const std::uint32_t* mask, long e, float scale) {
-  const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(gamma), _mm512_loadu_ps(xhat)), _mm512_set1_ps(beta));
+// xhat of 16 elements as the forward computed it: (x - mean) * inv_std.
+inline __m512 normalized16(const float* x, float mean, float inv_std) {
+  return _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x), _mm512_set1_ps(mean)), _mm512_set1_ps(inv_std));
+}
+
+// The gradient at the batch-norm's output of the chain for 16 elements starting at element e, whose xhat
+// is h: gy * scale where ReLU passed (v = gamma * xhat + beta > 0) and dropout kept, else 0.
+inline __m512 bn_relu_dropout_grad16(const float* gy, __m512 h, float gamma, float beta, const std::uint32_t* mask,
+                                     long e, float scale) {
+  const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(gamma), h), _mm512_set1_ps(beta));
   __mmask16 pass = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
   __m512 g = _mm512_loadu_ps(gy);
   if (mask) {
@@ -143,13 +149,14 @@ inline float sum_lanes(__m512 v) {
 }
 
 #if defined(__AVX512VL__)
-// Batch-norm's input gradient for 8 elements of the chain at element e: the gradient at the batch-norm's
-// output as above, then kernels::batchnorm_grad_input (batch statistics) in double, as the body computes
+// Batch-norm's input gradient for 8 elements of the chain at element e: xhat recomputed from x, the
+// gradient at the batch-norm's output as above, then kernels::batchnorm_grad_input (batch statistics) in double, as the body computes
 // it. (Eight lanes: the double arithmetic fills one 512-bit register.)
-inline void bn_relu_dropout_grad_input8(const float* gy, const float* xhat, float gamma, float beta,
-                                        const std::uint32_t* mask, long e, float scale, double k_over_count,
-                                        double count, double sum_gy, double sum_gy_xhat, float* gx) {
-  const __m256 h = _mm256_loadu_ps(xhat);
+inline void bn_relu_dropout_grad_input8(const float* gy, const float* x, float mean, float inv_std, float gamma,
+                                        float beta, const std::uint32_t* mask, long e, float scale,
+                                        double k_over_count, double count, double sum_gy, double sum_gy_xhat,
+                                        float* gx) {
+  const __m256 h = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x), _mm256_set1_ps(mean)), _mm256_set1_ps(inv_std));
   const __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(gamma), h), _mm256_set1_ps(beta));
   __mmask8 pass = _mm256_cmp_ps_mask(v, _mm256_setzero_ps(), _CMP_GT_OQ);
   __m256 g = _mm256_loadu_ps(gy);
@@ -179,8 +186,9 @@ struct NormOps {
   }
 
   // Training forward of BatchNorm -> ReLU [-> Dropout]: the statistics pass, the dropout draw (the masks of
-  // ElementwiseOps::dropout_forward, stored in `mask`), then one pass writing xhat and the chain's output.
-  // Every value is the one the three layers compute one after another.
+  // ElementwiseOps::dropout_forward, stored in `mask`), then one pass writing the chain's output (and xhat
+  // if it is not null; the chain's backward recomputes it from x). Every value is the one the three layers
+  // compute one after another.
   template <int C, long Spatial, class T>
   static void batchnorm_relu_dropout_forward_train(const T* x, T* y, T* xhat, T* mean, T* inv_std, const T* gamma,
                                                    const T* beta, T* running_mean, T* running_var, long n,
@@ -196,7 +204,7 @@ struct NormOps {
       const T m = mean[c], s = inv_std[c], g = gamma[c], b = beta[c];
       const T* xp = x + plane * Spatial;
       T* yp = y + plane * Spatial;
-      T* hp = xhat + plane * Spatial;
+      T* hp = xhat ? xhat + plane * Spatial : nullptr;
       long i = 0;
 #if defined(__AVX512F__)
       if constexpr (std::is_same_v<T, float>) {
@@ -205,7 +213,7 @@ struct NormOps {
         for (; i < Spatial; i += 16) {
           const __mmask16 lanes = Spatial - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (Spatial - i)) - 1);
           const __m512 h = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, xp + i), vm), vs);
-          _mm512_mask_storeu_ps(hp + i, lanes, h);
+          if (hp) _mm512_mask_storeu_ps(hp + i, lanes, h);
           const __m512 v = _mm512_add_ps(_mm512_mul_ps(vg, h), vb);
           __m512 r = _mm512_maskz_max_ps(0xFFFF, v, zero);  // v > 0 ? v : 0, NaN and -0 included
           if (mask) r = _mm512_maskz_mul_ps(__mmask16(keep_bits16(mask, plane * Spatial + i)), r, vscale);
@@ -216,7 +224,7 @@ struct NormOps {
       for (; i < Spatial; ++i) {
         T h;
         const T v = kernels::batchnorm_normalize(xp[i], m, s, g, b, h);
-        hp[i] = h;
+        if (hp) hp[i] = h;
         const T r = v > T(0) ? v : T(0);
         yp[i] = !mask ? r : keep_bit(mask, plane * Spatial + i) ? r * scale : T(0);
       }
@@ -230,18 +238,20 @@ struct NormOps {
     batchnorm_normalize_planes<C, Spatial>(x, y, xhat, mean, inv_std, gamma, beta, n);
   }
 
-  // Backward of the chain above from the gradient of its output: per channel, the gradient reaching the
-  // batch-norm (dropout's mask and scale, ReLU's v > 0 with v recomputed from xhat as forward computed it)
-  // is formed on the fly in both of batch-norm backward's passes instead of being stored.
+  // Backward of the chain above from the gradient of its output and the chain's input x: xhat is
+  // recomputed from x, mean and inv_std with forward's arithmetic (the same bits), and the gradient
+  // reaching the batch-norm (dropout's mask and scale, ReLU's v > 0 with v recomputed from xhat as forward
+  // computed it) is formed on the fly in both of batch-norm backward's passes instead of being stored.
   template <int C, long Spatial, class T>
-  static void batchnorm_relu_dropout_backward(const T* gy, const T* xhat, const T* inv_std, const T* gamma,
-                                              const T* beta, T* gx, T* ggamma, T* gbeta, long n,
+  static void batchnorm_relu_dropout_backward(const T* gy, const T* x, const T* mean, const T* inv_std,
+                                              const T* gamma, const T* beta, T* gx, T* ggamma, T* gbeta, long n,
                                               const std::uint32_t* mask, float p) {
     const long count = n * Spatial;
     const T scale = T(1) / (T(1) - T(p));
-    // The gradient at the batch-norm's output for element e, whose channel has gamma g and beta b.
-    const auto grad_at = [=](long e, T g, T b) {
-      const T v = g * xhat[e] + b;
+    const auto xhat_at = [=](long e, int c) { return (x[e] - mean[c]) * inv_std[c]; };
+    // The gradient at the batch-norm's output for element e (xhat h), whose channel has gamma g and beta b.
+    const auto grad_at = [=](long e, T h, T g, T b) {
+      const T v = g * h + b;
       if (!(v > T(0))) return T(0);
       return !mask ? gy[e] : keep_bit(mask, e) ? gy[e] * scale : T(0);
     };
@@ -255,18 +265,20 @@ struct NormOps {
       if constexpr (std::is_same_v<T, float>) {
         __m512 va = _mm512_setzero_ps(), vb = _mm512_setzero_ps();
         for (; i + 16 <= Spatial; i += 16) {
-          const __m512 g = bn_relu_dropout_grad16(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale);
+          const __m512 h = normalized16(x + at + i, mean[c], inv_std[c]);
+          const __m512 g = bn_relu_dropout_grad16(gy + at + i, h, gm, bt, mask, at + i, scale);
           va = _mm512_add_ps(va, g);
-          vb = _mm512_add_ps(vb, _mm512_mul_ps(g, _mm512_loadu_ps(xhat + at + i)));
+          vb = _mm512_add_ps(vb, _mm512_mul_ps(g, h));
         }
         a = sum_lanes(va);
         b = sum_lanes(vb);
       }
 #endif
       for (; i < Spatial; ++i) {
-        const T g = grad_at(at + i, gm, bt);
+        const T h = xhat_at(at + i, c);
+        const T g = grad_at(at + i, h, gm, bt);
         a += g;
-        b += g * xhat[at + i];
+        b += g * h;
       }
       sum_gy += double(a);
       sum_gy_xhat += double(b);
@@ -288,13 +300,15 @@ struct NormOps {
 #if defined(__AVX512VL__)
       if constexpr (std::is_same_v<T, float>) {
         for (; i + 8 <= Spatial; i += 8)
-          bn_relu_dropout_grad_input8(gy + at + i, xhat + at + i, gm, bt, mask, at + i, scale, k / double(count),
-                                      double(count), sum_gy[c], sum_gy_xhat[c], gx + at + i);
+          bn_relu_dropout_grad_input8(gy + at + i, x + at + i, mean[c], inv_std[c], gm, bt, mask, at + i, scale,
+                                      k / double(count), double(count), sum_gy[c], sum_gy_xhat[c], gx + at + i);
       }
 #endif
-      for (; i < Spatial; ++i)
-        gx[at + i] = kernels::batchnorm_grad_input(grad_at(at + i, gm, bt), xhat[at + i], k, sum_gy[c],
-                                                   sum_gy_xhat[c], count, true);
+      for (; i < Spatial; ++i) {
+        const T h = xhat_at(at + i, c);
+        gx[at + i] = kernels::batchnorm_grad_input(grad_at(at + i, h, gm, bt), h, k, sum_gy[c], sum_gy_xhat[c],
+                                                   count, true);
+      }
     }
   }
 

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "aligned.hpp"
@@ -78,9 +80,39 @@ class Scratch {
   }
 };
 
-// Runs body(block, first, last, thread) for the blocks [b * size, min(n, (b + 1) * size)) of [0, n), handed
-// out to threads as they become free (a slower core takes fewer). Work that accumulates per block and
-// is reduced in block order gives the same bits for any thread count and schedule.
+namespace detail {
+
+// A thread's share of blocks [front, back) packed in one word, so that its owner taking from the front and
+// another thread taking from the back can never both get the same block.
+struct alignas(64) BlockShare {
+  std::atomic<std::uint64_t> bounds{0};
+
+  void reset(std::uint32_t front, std::uint32_t back) { bounds.store(std::uint64_t(front) << 32 | back); }
+  // Claims the front block (owner) or the back block (anyone else); -1 when the share is empty.
+  int take(bool from_front) {
+    std::uint64_t b = bounds.load(std::memory_order_relaxed);
+    for (;;) {
+      const auto front = std::uint32_t(b >> 32), back = std::uint32_t(b);
+      if (front >= back) return -1;
+      const std::uint64_t next = from_front ? std::uint64_t(front + 1) << 32 | back : std::uint64_t(front) << 32 | (back - 1);
+      if (bounds.compare_exchange_weak(b, next, std::memory_order_relaxed)) return int(from_front ? front : back - 1);
+    }
+  }
+};
+
+inline std::vector<BlockShare>& block_shares(std::size_t threads) {
+  static std::vector<BlockShare> shares;
+  if (shares.size() < threads) shares = std::vector<BlockShare>(threads);
+  return shares;
+}
+
+}  // namespace detail
+
+// Runs body(block, first, last, thread) for the blocks [b * size, min(n, (b + 1) * size)) of [0, n). Each
+// thread starts on its own contiguous share of the blocks, the samples a static schedule of the element-wise
+// passes gives it (so what they left in its cache is used there), then helps with the far end of the other
+// shares (a slower core takes fewer). Work that accumulates per block and is reduced in block order gives
+// the same bits for any thread count and schedule.
 template <class Body>
 void parallel_blocks(int n, int size, Body&& body) {
   const int blocks = (n + size - 1) / size;
@@ -89,8 +121,18 @@ void parallel_blocks(int n, int size, Body&& body) {
     for (int b = 0; b < blocks; ++b) body(b, b * size, std::min(n, (b + 1) * size), 0);
     return;
   }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int b = 0; b < blocks; ++b) body(b, b * size, std::min(n, (b + 1) * size), thread_id());
+  std::vector<detail::BlockShare>& shares = detail::block_shares(std::size_t(threads));
+  const int chunk = (blocks + threads - 1) / threads;  // as OpenMP's schedule(static) splits
+  for (int t = 0; t < threads; ++t)
+    shares[std::size_t(t)].reset(std::uint32_t(std::min(blocks, t * chunk)), std::uint32_t(std::min(blocks, (t + 1) * chunk)));
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = thread_id();
+    for (int k = 0; k < threads; ++k) {
+      detail::BlockShare& share = shares[std::size_t((t + k) % threads)];
+      for (int b; (b = share.take(k == 0)) >= 0;) body(b, b * size, std::min(n, (b + 1) * size), t);
+    }
+  }
 }
 
 }  // namespace ctnet::cpu
