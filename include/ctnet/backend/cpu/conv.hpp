@@ -115,8 +115,9 @@ void im2col(const T* x, T* col) {
       }
 }
 
-// (Scalar on purpose: kx and kx + 1 add into ranges one float apart, and masked vector stores followed
-// by overlapping loads defeat store-to-load forwarding; measured 40% slower backward with AVX-512.)
+// (Scalar: vectorised as it stands, kx and kx + 1 add into ranges one float apart, and masked vector
+// stores followed by overlapping loads defeat store-to-load forwarding, 40% slower; col2im_avx512 below
+// gathers per input row instead.)
 template <ConvGeometry G, class T>
 void col2im_add(const T* col, T* x) {
   if constexpr (G.stride == 1) {  // the same additions in the same order, a contiguous run at a time
@@ -148,6 +149,50 @@ void col2im_add(const T* col, T* x) {
           }
         }
       }
+}
+
+#if defined(__AVX512F__)
+// Stride-1 col2im of float that writes x: per input row, the column entries that touch it are added in
+// registers in (ky, kx) order (masked lanes add +0) and the row is stored once. The same additions in the
+// same order as col2im_add into zeros, so the same bits, without col2im_add's read-modify-write of
+// overlapping ranges.
+template <ConvGeometry G>
+void col2im_avx512(const float* col, float* x) {
+  constexpr int vectors = (G.in_w + 15) / 16;
+  for (int c = 0; c < G.in_c; ++c)
+    for (int iy = 0; iy < G.in_h; ++iy) {
+      __m512 acc[vectors];
+      for (int v = 0; v < vectors; ++v) acc[v] = _mm512_setzero_ps();
+      for (int ky = 0; ky < G.kernel; ++ky) {
+        const int oy = iy + G.padding - ky;
+        if (oy < 0 || oy >= G.out_h) continue;
+        for (int kx = 0; kx < G.kernel; ++kx) {
+          // Input column ix takes output column ox = ix + padding - kx of this row.
+          const float* row = col + long((c * G.kernel + ky) * G.kernel + kx) * G.out_hw() + oy * G.out_w + G.padding - kx;
+          for (int v = 0; v < vectors; ++v) {
+            const int ix0 = 16 * v;
+            const __mmask16 valid = lanes_between(kx - G.padding - ix0, std::min(G.out_w + kx - G.padding, G.in_w) - ix0);
+            acc[v] = _mm512_add_ps(acc[v], _mm512_maskz_loadu_ps(valid, row + ix0));
+          }
+        }
+      }
+      float* out = x + long(c * G.in_h + iy) * G.in_w;
+      for (int v = 0; v < vectors; ++v) _mm512_mask_storeu_ps(out + 16 * v, lanes_between(0, G.in_w - 16 * v), acc[v]);
+    }
+}
+#endif
+
+// x = the input gradient of one sample from its column gradients (col2im_add into zeros).
+template <ConvGeometry G, class T>
+void col2im(const T* col, T* x) {
+#if defined(__AVX512F__)
+  if constexpr (G.stride == 1 && std::is_same_v<T, float>) {
+    col2im_avx512<G>(col, x);
+    return;
+  }
+#endif
+  std::fill(x, x + G.in_size(), T(0));
+  col2im_add<G>(col, x);
 }
 
 // The register-blocked small GEMM (small_gemm.hpp) serves float on AVX-512 targets; Eigen serves the rest.
@@ -263,10 +308,7 @@ struct ConvOps {
           if (gxs) MatrixMap<T>(gcolumns, K, N).noalias() = ConstMatrixMap<T>(w, M, K).transpose() * grad_out;
         }
         if constexpr (!G.is_pointwise()) {
-          if (gxs) {
-            std::fill(gxs, gxs + G.in_size(), T(0));
-            col2im_add<G>(gcol, gxs);
-          }
+          if (gxs) col2im<G>(gcol, gxs);
         }
       }
     });
