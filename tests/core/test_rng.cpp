@@ -51,10 +51,17 @@ TEST_CASE("uniform draws cover 0 to 1 evenly and below(n) stays in range") {
 }
 
 TEST_CASE("random_blocks computes the same blocks as random_block, lane by lane") {
-  std::uint32_t out[4][16];
-  random_blocks(77, RngStream::dropout, (5ull << 40) | 3, 1000, out);
-  for (int l = 0; l < 16; ++l) {
-    const Philox4x32 r = random_block(77, RngStream::dropout, (5ull << 40) | 3, 1000 + std::uint64_t(l));
-    for (int k = 0; k < 4; ++k) CHECK(out[k][l] == r.v[k]);
-  }
+  // Block runs inside one 2^32 range and across a carry into the block number's high word; seeds with
+  // both key words set.
+  const std::uint64_t firsts[] = {1000, (1ull << 32) - 5, (7ull << 32) - 9, ~0ull - 40};
+  const std::uint64_t seeds[] = {77, 0x9E3779B97F4A7C15ull};
+  for (std::uint64_t seed : seeds)
+    for (std::uint64_t first : firsts) {
+      std::uint32_t out[4][16];
+      random_blocks(seed, RngStream::dropout, (5ull << 40) | 3, first, out);
+      for (int l = 0; l < 16; ++l) {
+        const Philox4x32 r = random_block(seed, RngStream::dropout, (5ull << 40) | 3, first + std::uint64_t(l));
+        for (int k = 0; k < 4; ++k) CHECK(out[k][l] == r.v[k]);
+      }
+    }
 }

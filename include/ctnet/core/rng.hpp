@@ -61,46 +61,45 @@ inline void random_blocks(std::uint64_t seed, RngStream stream, std::uint64_t dr
   const std::uint32_t c2 = static_cast<std::uint32_t>(draw);
   const std::uint32_t c3 = static_cast<std::uint32_t>(stream) ^ (static_cast<std::uint32_t>(draw >> 32) << 8);
 #if defined(__AVX512F__) && !defined(__CUDACC__)
-  // Sixteen blocks in one register per Philox word. _mm512_mul_epu32 multiplies the even 32-bit lanes
-  // (as 64-bit products); the odd lanes are shifted down and multiplied the same way, and the high and
-  // low halves are blended back into lane order: no widening conversions, half the instructions.
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i first_lo = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first)));
-  __m512i x0 = _mm512_add_epi32(first_lo, iota);
-  // A carry into the block's high word where first + l crosses a multiple of 2^32.
-  __m512i x1 = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first >> 32))),
-                                     _mm512_cmplt_epu32_mask(x0, first_lo),
-                                     _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first >> 32))),
-                                     _mm512_set1_epi32(1));
-  __m512i x2 = _mm512_set1_epi32(static_cast<int>(c2));
-  __m512i x3 = _mm512_set1_epi32(static_cast<int>(c3));
-  const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
-  constexpr __mmask16 odd = 0xAAAA;
-  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  // Blocks first..first+7 and first+8..first+15 in two registers per Philox word, one block per 64-bit
+  // lane with the word in its low half: _mm512_mul_epu32 then gives each full 64-bit product in place, so
+  // a round is two multiplies, two shifts and two three-way XORs (vpternlogd) per eight blocks. High
+  // halves carry garbage that nothing reads (the multiplies read low halves only); the low halves are
+  // packed into lane order at the end.
+  const __m512i block_a = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first)),
+                                           _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m512i block_b = _mm512_add_epi64(block_a, _mm512_set1_epi64(8));
   // The zero-masked forms with every lane selected: g++ 12 warns about the unmasked intrinsics'
   // deliberately undefined pass-through operand (-Wuninitialized); the instructions are the same.
   constexpr __mmask8 all = 0xFF;
+  __m512i a0 = block_a, a1 = _mm512_maskz_srli_epi64(all, block_a, 32);
+  __m512i b0 = block_b, b1 = _mm512_maskz_srli_epi64(all, block_b, 32);
+  __m512i a2 = _mm512_set1_epi32(static_cast<int>(c2)), a3 = _mm512_set1_epi32(static_cast<int>(c3));
+  __m512i b2 = a2, b3 = a3;
+  const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
+  constexpr int xor3 = 0x96;
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
   for (int round = 0; round < 10; ++round) {
-    const __m512i e0 = _mm512_maskz_mul_epu32(all, x0, m0);
-    const __m512i o0 = _mm512_maskz_mul_epu32(all, _mm512_maskz_srli_epi64(all, x0, 32), m0);
-    const __m512i e1 = _mm512_maskz_mul_epu32(all, x2, m1);
-    const __m512i o1 = _mm512_maskz_mul_epu32(all, _mm512_maskz_srli_epi64(all, x2, 32), m1);
-    const __m512i hi0 = _mm512_mask_blend_epi32(odd, _mm512_maskz_srli_epi64(all, e0, 32), o0);
-    const __m512i lo0 = _mm512_mask_blend_epi32(odd, e0, _mm512_maskz_slli_epi64(all, o0, 32));
-    const __m512i hi1 = _mm512_mask_blend_epi32(odd, _mm512_maskz_srli_epi64(all, e1, 32), o1);
-    const __m512i lo1 = _mm512_mask_blend_epi32(odd, e1, _mm512_maskz_slli_epi64(all, o1, 32));
-    x0 = _mm512_xor_si512(_mm512_xor_si512(hi1, x1), _mm512_set1_epi32(static_cast<int>(k0)));
-    x2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), _mm512_set1_epi32(static_cast<int>(k1)));
-    x1 = lo1;
-    x3 = lo0;
+    const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0)), key1 = _mm512_set1_epi32(static_cast<int>(k1));
+    const __m512i pa0 = _mm512_maskz_mul_epu32(all, a0, m0), pa1 = _mm512_maskz_mul_epu32(all, a2, m1);
+    const __m512i pb0 = _mm512_maskz_mul_epu32(all, b0, m0), pb1 = _mm512_maskz_mul_epu32(all, b2, m1);
+    a0 = _mm512_ternarylogic_epi32(_mm512_maskz_srli_epi64(all, pa1, 32), a1, key0, xor3);
+    a2 = _mm512_ternarylogic_epi32(_mm512_maskz_srli_epi64(all, pa0, 32), a3, key1, xor3);
+    b0 = _mm512_ternarylogic_epi32(_mm512_maskz_srli_epi64(all, pb1, 32), b1, key0, xor3);
+    b2 = _mm512_ternarylogic_epi32(_mm512_maskz_srli_epi64(all, pb0, 32), b3, key1, xor3);
+    a1 = pa1;
+    a3 = pa0;
+    b1 = pb1;
+    b3 = pb0;
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
-  static_assert(W == 16, "one 512-bit register holds the sixteen blocks");
-  _mm512_storeu_si512(out[0], x0);
-  _mm512_storeu_si512(out[1], x1);
-  _mm512_storeu_si512(out[2], x2);
-  _mm512_storeu_si512(out[3], x3);
+  static_assert(W == 16, "two registers of eight 64-bit lanes hold the sixteen blocks");
+  const __m512i low_halves = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  _mm512_storeu_si512(out[0], _mm512_permutex2var_epi32(a0, low_halves, b0));
+  _mm512_storeu_si512(out[1], _mm512_permutex2var_epi32(a1, low_halves, b1));
+  _mm512_storeu_si512(out[2], _mm512_permutex2var_epi32(a2, low_halves, b2));
+  _mm512_storeu_si512(out[3], _mm512_permutex2var_epi32(a3, low_halves, b3));
 #elif defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
   typedef std::uint32_t u32v __attribute__((vector_size(4 * random_blocks_width)));
   typedef std::uint64_t u64v __attribute__((vector_size(8 * random_blocks_width)));
