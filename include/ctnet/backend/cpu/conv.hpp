@@ -312,19 +312,23 @@ struct ConvOps {
         }
       }
     });
+    // Each gradient element adds the blocks' partials in block order (vector adds over contiguous
+    // partials; small_gemm's transposed partials are summed into a transposed copy of gw).
+    T* sum = gw;
+    if constexpr (conv_uses_small_gemm<T>) {
+      sum = Scratch<T>::get(ScratchSlot::transposed_weights, 0, wsize);  // free again after the blocks
+      transpose_into<M, K>(gw, sum);
+    }
     for (int block = 0; block < blocks; ++block) {
       const T* pgw = partial_w + size_t(block) * wsize;
-      if constexpr (conv_uses_small_gemm<T>) {
-        for (int o = 0; o < M; ++o)
-          for (int k = 0; k < K; ++k) gw[o * K + k] += pgw[k * M + o];
-      } else {
-        for (long i = 0; i < wsize; ++i) gw[i] += pgw[i];
-      }
+#pragma omp simd
+      for (long i = 0; i < wsize; ++i) sum[i] += pgw[i];
       if constexpr (G.bias) {
         const T* pgb = partial_b + size_t(block) * M;
         for (int o = 0; o < M; ++o) gb[o] += pgb[o];
       }
     }
+    if constexpr (conv_uses_small_gemm<T>) transpose_into<K, M>(sum, gw);
   }
 };
 

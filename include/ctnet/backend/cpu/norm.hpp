@@ -76,13 +76,17 @@ double* per_plane_sums(long planes, PlaneSums&& sums_of) {
   return sums;
 }
 
+// a[c], b[c]: channel c's partials summed in sample order (the channels side by side, so the additions of
+// different channels do not wait on each other).
 template <int C>
-inline void channel_sums(const double* plane_partials, long n, int c, double& a, double& b) {
-  a = 0;
-  b = 0;
+inline void channel_sums(const double* plane_partials, long n, double (&a)[C], double (&b)[C]) {
+  for (int c = 0; c < C; ++c) a[c] = b[c] = 0;
   for (long s = 0; s < n; ++s) {
-    a += plane_partials[2 * (s * C + c)];
-    b += plane_partials[2 * (s * C + c) + 1];
+    const double* p = plane_partials + 2 * s * C;
+    for (int c = 0; c < C; ++c) {
+      a[c] += p[2 * c];
+      b[c] += p[2 * c + 1];
+    }
   }
 }
 
@@ -93,11 +97,11 @@ void batchnorm_batch_statistics(const T* x, T* mean, T* inv_std, T* running_mean
   const long count = n * Spatial;
   const double* partials = per_plane_sums<Spatial, T>(
       n * C, [x](long plane, double& sum, double& sum_sq) { plane_sums<Spatial>(x + plane * Spatial, sum, sum_sq); });
+  double sums[C], squares[C];
+  channel_sums<C>(partials, n, sums, squares);
   for (int c = 0; c < C; ++c) {
-    double sum, sq;
-    channel_sums<C>(partials, n, c, sum, sq);
-    const double mu = sum / double(count);
-    const double squared_deviations = std::max(0.0, sq - double(count) * mu * mu);
+    const double mu = sums[c] / double(count);
+    const double squared_deviations = std::max(0.0, squares[c] - double(count) * mu * mu);
     kernels::batchnorm_train_stats(c, mu, squared_deviations, count, mean, inv_std, running_mean, running_var,
                                    momentum, eps);
   }
@@ -284,8 +288,8 @@ struct NormOps {
       sum_gy_xhat += double(b);
     });
     double sum_gy[C], sum_gy_xhat[C];
+    channel_sums<C>(partials, n, sum_gy, sum_gy_xhat);
     for (int c = 0; c < C; ++c) {
-      channel_sums<C>(partials, n, c, sum_gy[c], sum_gy_xhat[c]);
       ggamma[c] += T(sum_gy_xhat[c]);
       gbeta[c] += T(sum_gy[c]);
     }
@@ -331,8 +335,8 @@ struct NormOps {
       sum_gy_xhat += double(b);
     });
     double sum_gy[C], sum_gy_xhat[C];
+    channel_sums<C>(partials, n, sum_gy, sum_gy_xhat);
     for (int c = 0; c < C; ++c) {
-      channel_sums<C>(partials, n, c, sum_gy[c], sum_gy_xhat[c]);
       ggamma[c] += T(sum_gy_xhat[c]);
       gbeta[c] += T(sum_gy[c]);
     }
