@@ -54,3 +54,85 @@ TEST_CASE("Conv2d backward matches finite differences") {
   check_gradients<Sequential<Input<3, 5, 5>, Conv2d<4, 1, NoBias>>>();
   check_gradients<Sequential<Input<1, 6, 5>, Conv2d<2, 2, Stride<3>, Padding<2>>>>();
 }
+
+namespace {
+
+std::vector<float> random_floats(long count, std::uint64_t seed) {
+  Generator g(seed, RngStream::user);
+  std::vector<float> v(static_cast<std::size_t>(count));
+  for (float& e : v) e = g.uniform() * 2.0f - 1.0f;
+  return v;
+}
+
+// The float backward (small_gemm, direct weight gradient and vector col2im in native AVX-512 builds; Eigen
+// elsewhere) against the same computation in double.
+template <ConvGeometry G>
+void check_float_backward_against_double() {
+  CAPTURE(G.in_c);
+  CAPTURE(G.out_c);
+  CAPTURE(G.kernel);
+  CAPTURE(G.padding);
+  constexpr int n = 11;  // a partial last block of samples
+  constexpr long wsize = long(G.out_c) * G.col_rows();
+  const std::vector<float> x = random_floats(n * G.in_size(), 1), w = random_floats(wsize, 2),
+                           gy = random_floats(n * G.out_size(), 3);
+  std::vector<float> gx(x.size()), gw(static_cast<std::size_t>(wsize), 0.5f), gb(std::size_t(G.out_c), 0.25f);
+  Cpu::conv2d_backward<G>(x.data(), w.data(), gy.data(), gx.data(), gw.data(), gb.data(), n);
+  const std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end()), gyd(gy.begin(), gy.end());
+  std::vector<double> gxd(x.size()), gwd(gw.size(), 0.5), gbd(gb.size(), 0.25);
+  Cpu::conv2d_backward<G>(xd.data(), wd.data(), gyd.data(), gxd.data(), gwd.data(), gbd.data(), n);
+  const auto check = [](const std::vector<float>& got, const std::vector<double>& want) {
+    double worst = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(double(got[i]) - want[i]));
+    CHECK(worst < 1e-3);
+  };
+  check(gx, gxd);
+  check(gw, gwd);
+  if (G.bias) check(gb, gbd);
+}
+
+}  // namespace
+
+TEST_CASE("Conv2d float backward equals the double computation") {
+  check_float_backward_against_double<ConvGeometry{8, 26, 26, 16, 24, 24, 3, 1, 0, false}>();
+  check_float_backward_against_double<ConvGeometry{16, 6, 6, 16, 6, 6, 3, 1, 1, false}>();
+  check_float_backward_against_double<ConvGeometry{16, 12, 12, 8, 12, 12, 1, 1, 0, false}>();
+  check_float_backward_against_double<ConvGeometry{3, 9, 9, 20, 9, 9, 5, 1, 2, true}>();
+  check_float_backward_against_double<ConvGeometry{2, 11, 10, 10, 6, 5, 3, 2, 1, true}>();
+}
+
+#if defined(__AVX512F__)
+namespace {
+
+// conv_weight_grad_direct must give the bits of small_gemm on the im2col columns.
+template <ConvGeometry G>
+void check_direct_weight_grad() {
+  CAPTURE(G.in_c);
+  CAPTURE(G.out_c);
+  CAPTURE(G.padding);
+  constexpr int K = G.col_rows(), N = G.out_hw(), M = G.out_c;
+  constexpr int ph = G.in_h + 2 * G.padding, pw = G.in_w + 2 * G.padding;
+  const std::vector<float> x = random_floats(G.in_size(), 4), gyT = random_floats(long(N) * M, 5),
+                           start = random_floats(long(K) * M, 6);
+  std::vector<float> col(std::size_t(K) * N), padded(std::size_t(G.in_c) * ph * pw, 0.0f);
+  cpu::im2col<G>(x.data(), col.data());
+  for (int c = 0; c < G.in_c; ++c)
+    for (int iy = 0; iy < G.in_h; ++iy)
+      for (int ix = 0; ix < G.in_w; ++ix)
+        padded[std::size_t((c * ph + iy + G.padding) * pw + ix + G.padding)] = x[std::size_t((c * G.in_h + iy) * G.in_w + ix)];
+  std::vector<float> want = start, got = start;
+  cpu::small_gemm<K, N, M, true>(col.data(), gyT.data(), want.data());
+  cpu::conv_weight_grad_direct<G>(padded.data(), gyT.data(), got.data());
+  CHECK(got == want);
+}
+
+}  // namespace
+
+TEST_CASE("direct weight gradient equals im2col columns times gy^T, bit for bit") {
+  check_direct_weight_grad<ConvGeometry{8, 26, 26, 16, 24, 24, 3, 1, 0, false}>();
+  check_direct_weight_grad<ConvGeometry{16, 6, 6, 16, 6, 6, 3, 1, 1, false}>();
+  check_direct_weight_grad<ConvGeometry{16, 24, 24, 8, 24, 24, 1, 1, 0, false}>();
+  check_direct_weight_grad<ConvGeometry{3, 9, 9, 20, 9, 9, 5, 1, 2, true}>();   // two vectors of channels
+  check_direct_weight_grad<ConvGeometry{5, 7, 8, 10, 5, 6, 3, 1, 0, false}>();  // rows not a multiple of 24
+}
+#endif

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "eigen.hpp"
+#include "conv_weight_grad.hpp"
 #include "small_gemm.hpp"
 
 #include "../../core/layer.hpp"
@@ -264,6 +265,9 @@ struct ConvOps {
   static void conv2d_backward(const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb, int n) {
     constexpr int M = G.out_c, K = G.col_rows(), N = G.out_hw();
     constexpr long wsize = long(M) * K;
+    // Stride-1 float on AVX-512: the weight gradient reads the input in place (conv_weight_grad.hpp), so
+    // backward forms no im2col columns.
+    constexpr bool direct_weight_grad = conv_uses_small_gemm<T> && G.stride == 1;
     Scratch<T>::reserve_threads(max_threads());
     // Weight- and bias-gradient partials per block of samples (M x K with Eigen, K x M, transposed, with
     // small_gemm), summed in block order below: the same result for any thread count.
@@ -271,7 +275,7 @@ struct ConvOps {
     T* partial_w = Scratch<T>::get(ScratchSlot::weight_grads, 0, size_t(blocks) * wsize);
     T* partial_b = Scratch<T>::get(ScratchSlot::bias_grads, 0, size_t(blocks) * M);
     parallel_blocks(n, conv_block, [&](int block, int first, int last, int t) {
-      T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(K) * N);
+      T* col = G.is_pointwise() || direct_weight_grad ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(K) * N);
       T* gcol = Scratch<T>::get(ScratchSlot::column_grads, t, size_t(K) * N);
       T* pgw = partial_w + size_t(block) * wsize;
       T* pgb = partial_b + size_t(block) * M;
@@ -284,10 +288,17 @@ struct ConvOps {
         gyT = Scratch<T>::get(ScratchSlot::transposed_grads, t, size_t(N) * M);
         transpose_into<M, K>(w, wT);
       }
+      // The zero-padded input plane the direct weight gradient reads (borders stay zero).
+      T* padded = nullptr;
+      if constexpr (direct_weight_grad && G.padding > 0) {
+        constexpr std::size_t padded_size = std::size_t(G.in_c) * (G.in_h + 2 * G.padding) * (G.in_w + 2 * G.padding);
+        padded = Scratch<T>::get(ScratchSlot::padded_input, t, padded_size);
+        std::fill(padded, padded + padded_size, T(0));
+      }
       for (int s = first; s < last; ++s) {
         const T* xs = x + s * G.in_size();
         const T* gys = gy + s * G.out_size();
-        if constexpr (!G.is_pointwise()) im2col<G>(xs, col);
+        if constexpr (!G.is_pointwise() && !direct_weight_grad) im2col<G>(xs, col);
         const T* columns = G.is_pointwise() ? xs : col;
         if constexpr (G.bias) {
           for (int o = 0; o < M; ++o) pgb[o] += ConstMatrixMap<T>(gys, M, N).row(o).sum();
@@ -298,7 +309,20 @@ struct ConvOps {
         if constexpr (conv_uses_small_gemm<T>) {
           // gw^T (K x M) += columns (K x N) * gy^T (N x M); gcolumns (K x N) = w^T (K x M) * gy (M x N).
           transpose_into<M, N>(gys, gyT);
-          small_gemm<K, N, M, true>(columns, gyT, pgw);
+          if constexpr (direct_weight_grad) {
+            const T* input = xs;
+            if constexpr (G.padding > 0) {
+              constexpr int pw = G.in_w + 2 * G.padding, ph = G.in_h + 2 * G.padding;
+              for (int c = 0; c < G.in_c; ++c)
+                for (int iy = 0; iy < G.in_h; ++iy)
+                  std::copy_n(xs + (c * G.in_h + iy) * G.in_w, G.in_w,
+                              padded + (c * ph + iy + G.padding) * pw + G.padding);
+              input = padded;
+            }
+            conv_weight_grad_direct<G>(input, gyT, pgw);
+          } else {
+            small_gemm<K, N, M, true>(columns, gyT, pgw);
+          }
           if (gxs) small_gemm<K, M, N>(wT, gys, gcolumns);
         } else
 #endif

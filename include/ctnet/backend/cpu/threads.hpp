@@ -55,6 +55,7 @@ enum class ScratchSlot : int {
   transposed_weights,
   transposed_grads,
   plane_sums,
+  padded_input,
   count
 };
 
