@@ -128,6 +128,49 @@ void check_direct_weight_grad() {
 
 }  // namespace
 
+// conv_forward_direct must give the bits of small_gemm on the im2col columns, with and without bias and
+// an epilogue (batch-norm and ReLU, as inference fuses them).
+template <ConvGeometry G>
+void check_direct_forward() {
+  CAPTURE(G.in_c);
+  CAPTURE(G.padding);
+  constexpr int K = G.col_rows(), N = G.out_hw(), M = G.out_c;
+  constexpr int ph = G.in_h + 2 * G.padding, pw = G.in_w + 2 * G.padding;
+  const std::vector<float> x = random_floats(G.in_size(), 7), w = random_floats(long(M) * K, 8), b = random_floats(M, 9),
+                           mean = random_floats(M, 10), gamma = random_floats(M, 11), beta = random_floats(M, 12);
+  std::vector<float> inv_std = random_floats(M, 13);
+  for (float& v : inv_std) v = 1.0f + std::abs(v);
+  std::vector<float> col(std::size_t(K) * N), padded(std::size_t(G.in_c) * ph * pw, 0.0f), wT(std::size_t(K) * M);
+  cpu::im2col<G>(x.data(), col.data());
+  for (int c = 0; c < G.in_c; ++c)
+    for (int iy = 0; iy < G.in_h; ++iy)
+      for (int ix = 0; ix < G.in_w; ++ix)
+        padded[std::size_t((c * ph + iy + G.padding) * pw + ix + G.padding)] = x[std::size_t((c * G.in_h + iy) * G.in_w + ix)];
+  cpu::transpose_into<M, K>(w.data(), wT.data());
+  ConvEpilogue<float> e;
+  e.mean = mean.data();
+  e.inv_std = inv_std.data();
+  e.gamma = gamma.data();
+  e.beta = beta.data();
+  e.relu = true;
+  for (const float* bias : {static_cast<const float*>(nullptr), b.data()}) {
+    std::vector<float> want(std::size_t(M) * N), got(want.size(), -3.0f);
+    cpu::small_gemm<M, K, N>(w.data(), col.data(), want.data(), bias);
+    cpu::conv_forward_direct<G>(padded.data(), wT.data(), bias, got.data(), cpu::NoEpilogue{});
+    CHECK(got == want);
+    cpu::small_gemm<M, K, N>(w.data(), col.data(), want.data(), bias, cpu::ConvEpilogueAvx512{e});
+    cpu::conv_forward_direct<G>(padded.data(), wT.data(), bias, got.data(), cpu::ConvEpilogueAvx512{e});
+    CHECK(got == want);
+  }
+}
+
+TEST_CASE("direct forward equals w times the im2col columns, bit for bit") {
+  check_direct_forward<ConvGeometry{8, 26, 26, 16, 24, 24, 3, 1, 0, false}>();
+  check_direct_forward<ConvGeometry{16, 6, 6, 16, 6, 6, 3, 1, 1, false}>();   // a partial last tile
+  check_direct_forward<ConvGeometry{8, 12, 12, 16, 10, 10, 3, 1, 0, true}>();
+  check_direct_forward<ConvGeometry{3, 9, 9, 16, 9, 9, 5, 1, 2, true}>();
+}
+
 TEST_CASE("direct weight gradient equals im2col columns times gy^T, bit for bit") {
   check_direct_weight_grad<ConvGeometry{8, 26, 26, 16, 24, 24, 3, 1, 0, false}>();
   check_direct_weight_grad<ConvGeometry{16, 6, 6, 16, 6, 6, 3, 1, 1, false}>();

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "eigen.hpp"
+#include "conv_forward_direct.hpp"
 #include "conv_weight_grad.hpp"
 #include "small_gemm.hpp"
 
@@ -223,6 +224,34 @@ struct ConvEpilogueAvx512 {
 };
 #endif
 
+// Thread t's buffer for a zero-padded copy of one sample (the direct kernels read padded planes), its
+// borders zeroed; null when the geometry does not pad.
+template <ConvGeometry G, class T>
+T* padded_input_buffer(int t) {
+  if constexpr (G.padding == 0) {
+    return nullptr;
+  } else {
+    constexpr std::size_t size = std::size_t(G.in_c) * (G.in_h + 2 * G.padding) * (G.in_w + 2 * G.padding);
+    T* p = Scratch<T>::get(ScratchSlot::padded_input, t, size);
+    std::fill(p, p + size, T(0));
+    return p;
+  }
+}
+
+// The sample as the direct kernels read it: xs itself, or its interior copied into `padded`.
+template <ConvGeometry G, class T>
+const T* padded_input(const T* xs, T* padded) {
+  if constexpr (G.padding == 0) {
+    return xs;
+  } else {
+    constexpr int pw = G.in_w + 2 * G.padding, ph = G.in_h + 2 * G.padding;
+    for (int c = 0; c < G.in_c; ++c)
+      for (int iy = 0; iy < G.in_h; ++iy)
+        std::copy_n(xs + (c * G.in_h + iy) * G.in_w, G.in_w, padded + (c * ph + iy + G.padding) * pw + G.padding);
+    return padded;
+  }
+}
+
 struct ConvOps {
   static constexpr bool fuses_conv_epilogue = true;
   // Samples per work block: small enough that two threads balance even when one core runs slower,
@@ -233,6 +262,26 @@ struct ConvOps {
   template <ConvGeometry G, class T>
   static void conv2d_forward(const T* x, const T* w, const T* b, T* y, int n, const ConvEpilogue<T>& epilogue = {}) {
     Scratch<T>::reserve_threads(max_threads());
+#if defined(__AVX512F__)
+    if constexpr (conv_uses_small_gemm<T> && has_direct_forward<G>) {
+      // No im2col: the kernel reads the input in place (conv_forward_direct.hpp); one transposed copy of
+      // the weights, read by every thread.
+      T* wT = Scratch<T>::get(ScratchSlot::transposed_weights, 0, std::size_t(G.col_rows()) * G.out_c);
+      transpose_into<G.out_c, G.col_rows()>(w, wT);
+      parallel_blocks(n, conv_block, [&](int, int first, int last, int t) {
+        T* padded = padded_input_buffer<G, T>(t);
+        for (int s = first; s < last; ++s) {
+          const T* in = padded_input<G>(x + s * G.in_size(), padded);
+          T* ys = y + s * G.out_size();
+          if (epilogue.active())
+            conv_forward_direct<G>(in, wT, G.bias ? b : nullptr, ys, ConvEpilogueAvx512{epilogue});
+          else
+            conv_forward_direct<G>(in, wT, G.bias ? b : nullptr, ys, NoEpilogue{});
+        }
+      });
+      return;
+    }
+#endif
     parallel_blocks(n, conv_block, [&](int, int first, int last, int t) {
       T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(G.col_rows()) * G.out_hw());
       for (int s = first; s < last; ++s) {
@@ -288,13 +337,7 @@ struct ConvOps {
         gyT = Scratch<T>::get(ScratchSlot::transposed_grads, t, size_t(N) * M);
         transpose_into<M, K>(w, wT);
       }
-      // The zero-padded input plane the direct weight gradient reads (borders stay zero).
-      T* padded = nullptr;
-      if constexpr (direct_weight_grad && G.padding > 0) {
-        constexpr std::size_t padded_size = std::size_t(G.in_c) * (G.in_h + 2 * G.padding) * (G.in_w + 2 * G.padding);
-        padded = Scratch<T>::get(ScratchSlot::padded_input, t, padded_size);
-        std::fill(padded, padded + padded_size, T(0));
-      }
+      T* padded = direct_weight_grad ? padded_input_buffer<G, T>(t) : nullptr;
       for (int s = first; s < last; ++s) {
         const T* xs = x + s * G.in_size();
         const T* gys = gy + s * G.out_size();
@@ -310,16 +353,7 @@ struct ConvOps {
           // gw^T (K x M) += columns (K x N) * gy^T (N x M); gcolumns (K x N) = w^T (K x M) * gy (M x N).
           transpose_into<M, N>(gys, gyT);
           if constexpr (direct_weight_grad) {
-            const T* input = xs;
-            if constexpr (G.padding > 0) {
-              constexpr int pw = G.in_w + 2 * G.padding, ph = G.in_h + 2 * G.padding;
-              for (int c = 0; c < G.in_c; ++c)
-                for (int iy = 0; iy < G.in_h; ++iy)
-                  std::copy_n(xs + (c * G.in_h + iy) * G.in_w, G.in_w,
-                              padded + (c * ph + iy + G.padding) * pw + G.padding);
-              input = padded;
-            }
-            conv_weight_grad_direct<G>(input, gyT, pgw);
+            conv_weight_grad_direct<G>(padded_input<G>(xs, padded), gyT, pgw);
           } else {
             small_gemm<K, N, M, true>(columns, gyT, pgw);
           }
