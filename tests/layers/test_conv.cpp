@@ -179,3 +179,28 @@ TEST_CASE("direct weight gradient equals im2col columns times gy^T, bit for bit"
   check_direct_weight_grad<ConvGeometry{5, 7, 8, 10, 5, 6, 3, 1, 0, false}>();  // rows not a multiple of 24
 }
 #endif
+
+namespace {
+
+template <int Rows, int Cols>
+void check_transpose() {
+  CAPTURE(Rows);
+  CAPTURE(Cols);
+  const std::vector<float> src = random_floats(long(Rows) * Cols, 14);
+  std::vector<float> got(src.size(), -9.0f), want(src.size());
+  for (int r = 0; r < Rows; ++r)
+    for (int c = 0; c < Cols; ++c) want[std::size_t(c * Rows + r)] = src[std::size_t(r * Cols + c)];
+  cpu::transpose_into<Rows, Cols>(src.data(), got.data());
+  CHECK(got == want);
+}
+
+}  // namespace
+
+TEST_CASE("transpose_into (a register transpose for float on AVX-512) equals the element loop") {
+  check_transpose<16, 576>();
+  check_transpose<8, 676>();
+  check_transpose<16, 36>();
+  check_transpose<5, 37>();
+  check_transpose<1, 20>();
+  check_transpose<72, 16>();  // more than 16 rows: the element loop
+}
