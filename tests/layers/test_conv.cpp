@@ -171,6 +171,29 @@ TEST_CASE("direct forward equals w times the im2col columns, bit for bit") {
   check_direct_forward<ConvGeometry{3, 9, 9, 16, 9, 9, 5, 1, 2, true}>();
 }
 
+// input_grad_by_channel must give the bits of the whole-sample column-gradient GEMM and col2im.
+template <ConvGeometry G>
+void check_input_grad_by_channel() {
+  CAPTURE(G.in_c);
+  CAPTURE(G.kernel);
+  constexpr int K = G.col_rows(), N = G.out_hw(), M = G.out_c;
+  const std::vector<float> wT = random_floats(long(K) * M, 15), gy = random_floats(long(M) * N, 16);
+  std::vector<float> gcol(std::size_t(K) * N), want(std::size_t(G.in_size())), got(want.size(), -5.0f);
+  cpu::small_gemm<K, M, N>(wT.data(), gy.data(), gcol.data());
+  std::fill(want.begin(), want.end(), 0.0f);
+  cpu::col2im_add<G>(gcol.data(), want.data());
+  std::vector<float> channel_cols(std::size_t(G.kernel) * G.kernel * N);
+  cpu::input_grad_by_channel<G>(wT.data(), gy.data(), channel_cols.data(), got.data());
+  CHECK(got == want);
+}
+
+TEST_CASE("input gradient by channel equals the whole-sample GEMM and col2im, bit for bit") {
+  check_input_grad_by_channel<ConvGeometry{8, 26, 26, 16, 24, 24, 3, 1, 0, false}>();
+  check_input_grad_by_channel<ConvGeometry{16, 6, 6, 16, 6, 6, 3, 1, 1, false}>();
+  check_input_grad_by_channel<ConvGeometry{3, 9, 9, 20, 9, 9, 5, 1, 2, true}>();  // 25 rows per channel
+  check_input_grad_by_channel<ConvGeometry{5, 7, 8, 10, 5, 6, 3, 1, 0, false}>();
+}
+
 TEST_CASE("direct weight gradient equals im2col columns times gy^T, bit for bit") {
   check_direct_weight_grad<ConvGeometry{8, 26, 26, 16, 24, 24, 3, 1, 0, false}>();
   check_direct_weight_grad<ConvGeometry{16, 6, 6, 16, 6, 6, 3, 1, 1, false}>();

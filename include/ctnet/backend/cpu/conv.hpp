@@ -159,28 +159,48 @@ void col2im_add(const T* col, T* x) {
 // same order as col2im_add into zeros, so the same bits, without col2im_add's read-modify-write of
 // overlapping ranges.
 template <ConvGeometry G>
-void col2im_avx512(const float* col, float* x) {
+void col2im_channel_avx512(const float* col, float* x) {  // col: the channel's kernel^2 rows; x: its plane
   constexpr int vectors = (G.in_w + 15) / 16;
-  for (int c = 0; c < G.in_c; ++c)
-    for (int iy = 0; iy < G.in_h; ++iy) {
-      __m512 acc[vectors];
-      for (int v = 0; v < vectors; ++v) acc[v] = _mm512_setzero_ps();
-      for (int ky = 0; ky < G.kernel; ++ky) {
-        const int oy = iy + G.padding - ky;
-        if (oy < 0 || oy >= G.out_h) continue;
-        for (int kx = 0; kx < G.kernel; ++kx) {
-          // Input column ix takes output column ox = ix + padding - kx of this row.
-          const float* row = col + long((c * G.kernel + ky) * G.kernel + kx) * G.out_hw() + oy * G.out_w + G.padding - kx;
-          for (int v = 0; v < vectors; ++v) {
-            const int ix0 = 16 * v;
-            const __mmask16 valid = lanes_between(kx - G.padding - ix0, std::min(G.out_w + kx - G.padding, G.in_w) - ix0);
-            acc[v] = _mm512_add_ps(acc[v], _mm512_maskz_loadu_ps(valid, row + ix0));
-          }
+  for (int iy = 0; iy < G.in_h; ++iy) {
+    __m512 acc[vectors];
+    for (int v = 0; v < vectors; ++v) acc[v] = _mm512_setzero_ps();
+    for (int ky = 0; ky < G.kernel; ++ky) {
+      const int oy = iy + G.padding - ky;
+      if (oy < 0 || oy >= G.out_h) continue;
+      for (int kx = 0; kx < G.kernel; ++kx) {
+        // Input column ix takes output column ox = ix + padding - kx of this row.
+        const float* row = col + long(ky * G.kernel + kx) * G.out_hw() + oy * G.out_w + G.padding - kx;
+        for (int v = 0; v < vectors; ++v) {
+          const int ix0 = 16 * v;
+          const __mmask16 valid = lanes_between(kx - G.padding - ix0, std::min(G.out_w + kx - G.padding, G.in_w) - ix0);
+          acc[v] = _mm512_add_ps(acc[v], _mm512_maskz_loadu_ps(valid, row + ix0));
         }
       }
-      float* out = x + long(c * G.in_h + iy) * G.in_w;
-      for (int v = 0; v < vectors; ++v) _mm512_mask_storeu_ps(out + 16 * v, lanes_between(0, G.in_w - 16 * v), acc[v]);
     }
+    float* out = x + long(iy) * G.in_w;
+    for (int v = 0; v < vectors; ++v) _mm512_mask_storeu_ps(out + 16 * v, lanes_between(0, G.in_w - 16 * v), acc[v]);
+  }
+}
+
+template <ConvGeometry G>
+void col2im_avx512(const float* col, float* x) {
+  constexpr long rows = long(G.kernel) * G.kernel;
+  for (int c = 0; c < G.in_c; ++c) col2im_channel_avx512<G>(col + c * rows * G.out_hw(), x + long(c) * G.in_h * G.in_w);
+}
+
+// The input gradient of one sample, one input channel at a time: its kernel^2 rows of column gradients
+// (w^T's rows for the channel times gy) into a buffer small enough to stay in L1, then col2im from
+// there. The same products and the same sums as the whole-sample GEMM and col2im, so the same bits.
+template <ConvGeometry G>
+void input_grad_by_channel(const float* wT, const float* gy, float* channel_cols, float* gx) {
+  constexpr int rows = G.kernel * G.kernel, M = G.out_c, N = G.out_hw();
+  for (int c = 0; c < G.in_c; ++c) {
+    if constexpr (2 * rows <= 24)  // rows x 2 vectors of accumulators, one tile of rows
+      detail::small_gemm_rows<rows, 2, M, N, false>(wT + long(c) * rows * M, gy, channel_cols, nullptr, NoEpilogue{}, 0);
+    else
+      small_gemm<rows, M, N>(wT + long(c) * rows * M, gy, channel_cols);
+    col2im_channel_avx512<G>(channel_cols, gx + long(c) * G.in_h * G.in_w);
+  }
 }
 #endif
 
@@ -373,6 +393,10 @@ struct ConvOps {
             conv_weight_grad_direct<G>(padded_input<G>(xs, padded), gyT, pgw);
           } else {
             small_gemm<K, N, M, true>(columns, gyT, pgw);
+          }
+          if constexpr (G.stride == 1 && !G.is_pointwise()) {
+            if (gxs) input_grad_by_channel<G>(wT, gys, gcol, gxs);
+            continue;
           }
           if (gxs) small_gemm<K, M, N>(wT, gys, gcolumns);
         } else
