@@ -6,8 +6,9 @@
 // Guarantees: y (16 x out_hw) = w * columns [+ bias], then epilogue(channel, 16 outputs), each output one
 // accumulator summed over the column rows in order from the bias (or zero): the same bits as small_gemm
 // on the im2col columns. Sixteen output positions at a time are accumulated with the channels across the
-// lanes — each column element a broadcast from the input at a compile-time offset — and the 16 x 16 tile
-// is transposed in registers before the epilogue and the store.
+// lanes — each column element a broadcast from the input at an offset fixed at compile time for the
+// tile's position within an output row — and the 16 x 16 tile is transposed in registers before the
+// epilogue and the store.
 #pragma once
 
 #if defined(__AVX512F__)
@@ -63,10 +64,11 @@ constexpr int window_offset(int p) {
   return (p / G.out_w) * padded_w<G> + p % G.out_w;
 }
 
-// Output positions 16Q .. 16Q+15 (fewer in a last partial tile) of all 16 channels.
-template <ConvGeometry G, int Q, class Epilogue>
-inline void forward_tile(const float* x, const float* wT, const float* bias, float* y, const Epilogue& epilogue) {
-  constexpr int N = G.out_hw(), p0 = 16 * Q, lanes = N - p0 < 16 ? N - p0 : 16;
+// Output positions p0 .. p0+Lanes-1 of all 16 channels, where R = p0 % out_w: the lanes' window offsets
+// relative to the first depend on R only, so one body serves every tile with the same R.
+template <ConvGeometry G, int R, int Lanes, class Epilogue>
+inline void forward_tile(const float* x, const float* wT, const float* bias, float* y, int p0,
+                         const Epilogue& epilogue) {
   __m512 acc[16];
   const __m512 start = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
 #pragma GCC unroll 16
@@ -79,24 +81,38 @@ inline void forward_tile(const float* x, const float* wT, const float* bias, flo
         const __m512 w = _mm512_loadu_ps(wT + 16 * k);
         const float* at = corner + (c * padded_h<G> + ky) * padded_w<G> + kx;
 #pragma GCC unroll 16
-        for (int r = 0; r < lanes; ++r)
-          acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(at[window_offset<G>(p0 + r) - window_offset<G>(p0)]), w, acc[r]);
+        for (int r = 0; r < Lanes; ++r)
+          acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(at[window_offset<G>(R + r) - window_offset<G>(R)]), w, acc[r]);
       }
   transpose16x16(acc);
-  constexpr __mmask16 store = lanes == 16 ? __mmask16(0xFFFF) : __mmask16((1u << lanes) - 1);
+  constexpr __mmask16 store = Lanes == 16 ? __mmask16(0xFFFF) : __mmask16((1u << Lanes) - 1);
 #pragma GCC unroll 16
-  for (int m = 0; m < 16; ++m) _mm512_mask_storeu_ps(y + long(m) * N + p0, store, epilogue(m, acc[m]));
+  for (int m = 0; m < 16; ++m) _mm512_mask_storeu_ps(y + long(m) * G.out_hw() + p0, store, epilogue(m, acc[m]));
 }
 
 }  // namespace detail
 
-// y (16 x out_hw) of one sample from its (padded) input x and the transposed weights wT.
+// y (16 x out_hw) of one sample from its (padded) input x and the transposed weights wT. Tiles of 16
+// positions repeat their residue modulo out_w every `period` tiles; the loop runs whole periods with one
+// body per residue, then the leftover tiles.
 template <ConvGeometry G, class Epilogue>
 void conv_forward_direct(const float* x, const float* wT, const float* bias, float* y, const Epilogue& epilogue) {
   static_assert(has_direct_forward<G>, "the direct forward needs stride 1 and 16 output channels");
-  [&]<int... Q>(std::integer_sequence<int, Q...>) {
-    (detail::forward_tile<G, Q>(x, wT, bias, y, epilogue), ...);
-  }(std::make_integer_sequence<int, (G.out_hw() + 15) / 16>{});
+  constexpr int N = G.out_hw(), full = N / 16;
+  constexpr int period = [] {
+    int q = 1;
+    while ((16 * q) % G.out_w != 0) ++q;
+    return q;
+  }();
+  constexpr int whole = full / period * period;
+  for (int q0 = 0; q0 < whole; q0 += period)
+    [&]<int... J>(std::integer_sequence<int, J...>) {
+      (detail::forward_tile<G, (16 * J) % G.out_w, 16>(x, wT, bias, y, 16 * (q0 + J), epilogue), ...);
+    }(std::make_integer_sequence<int, period>{});
+  [&]<int... J>(std::integer_sequence<int, J...>) {
+    (detail::forward_tile<G, (16 * (whole + J)) % G.out_w, 16>(x, wT, bias, y, 16 * (whole + J), epilogue), ...);
+  }(std::make_integer_sequence<int, full - whole>{});
+  if constexpr (N % 16 != 0) detail::forward_tile<G, (16 * full) % G.out_w, N % 16>(x, wT, bias, y, 16 * full, epilogue);
 }
 
 }  // namespace ctnet::cpu
