@@ -90,6 +90,18 @@ inline void channel_sums(const double* plane_partials, long n, double (&a)[C], d
   }
 }
 
+// Backward's per-channel sums of gy and gy * xhat from its plane partials, and the gamma and beta
+// gradients they are.
+template <int C, class T>
+inline void batchnorm_parameter_grads(const double* plane_partials, long n, double (&sum_gy)[C],
+                                      double (&sum_gy_xhat)[C], T* ggamma, T* gbeta) {
+  channel_sums<C>(plane_partials, n, sum_gy, sum_gy_xhat);
+  for (int c = 0; c < C; ++c) {
+    ggamma[c] += T(sum_gy_xhat[c]);
+    gbeta[c] += T(sum_gy[c]);
+  }
+}
+
 // The batch's per-channel mean and inverse standard deviation, and the running-statistics update.
 template <int C, long Spatial, class T>
 void batchnorm_batch_statistics(const T* x, T* mean, T* inv_std, T* running_mean, T* running_var, long n,
@@ -288,11 +300,7 @@ struct NormOps {
       sum_gy_xhat += double(b);
     });
     double sum_gy[C], sum_gy_xhat[C];
-    channel_sums<C>(partials, n, sum_gy, sum_gy_xhat);
-    for (int c = 0; c < C; ++c) {
-      ggamma[c] += T(sum_gy_xhat[c]);
-      gbeta[c] += T(sum_gy[c]);
-    }
+    batchnorm_parameter_grads<C>(partials, n, sum_gy, sum_gy_xhat, ggamma, gbeta);
     if (!gx) return;
 #pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
     for (long plane = 0; plane < n * C; ++plane) {
@@ -335,11 +343,7 @@ struct NormOps {
       sum_gy_xhat += double(b);
     });
     double sum_gy[C], sum_gy_xhat[C];
-    channel_sums<C>(partials, n, sum_gy, sum_gy_xhat);
-    for (int c = 0; c < C; ++c) {
-      ggamma[c] += T(sum_gy_xhat[c]);
-      gbeta[c] += T(sum_gy[c]);
-    }
+    batchnorm_parameter_grads<C>(partials, n, sum_gy, sum_gy_xhat, ggamma, gbeta);
     if (!gx) return;
 #pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
     for (long plane = 0; plane < n * C; ++plane) {
