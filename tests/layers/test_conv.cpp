@@ -104,6 +104,19 @@ TEST_CASE("Conv2d float backward equals the double computation") {
 #if defined(__AVX512F__)
 namespace {
 
+// One sample's planes with `padding` zeros around each, as the direct kernels read them.
+template <ConvGeometry G>
+std::vector<float> zero_padded(const std::vector<float>& x) {
+  constexpr int ph = G.in_h + 2 * G.padding, pw = G.in_w + 2 * G.padding;
+  std::vector<float> padded(std::size_t(G.in_c) * ph * pw, 0.0f);
+  for (int c = 0; c < G.in_c; ++c)
+    for (int iy = 0; iy < G.in_h; ++iy)
+      for (int ix = 0; ix < G.in_w; ++ix)
+        padded[std::size_t((c * ph + iy + G.padding) * pw + ix + G.padding)] =
+            x[std::size_t((c * G.in_h + iy) * G.in_w + ix)];
+  return padded;
+}
+
 // conv_weight_grad_direct must give the bits of small_gemm on the im2col columns.
 template <ConvGeometry G>
 void check_direct_weight_grad() {
@@ -111,15 +124,11 @@ void check_direct_weight_grad() {
   CAPTURE(G.out_c);
   CAPTURE(G.padding);
   constexpr int K = G.col_rows(), N = G.out_hw(), M = G.out_c;
-  constexpr int ph = G.in_h + 2 * G.padding, pw = G.in_w + 2 * G.padding;
   const std::vector<float> x = random_floats(G.in_size(), 4), gyT = random_floats(long(N) * M, 5),
                            start = random_floats(long(K) * M, 6);
-  std::vector<float> col(std::size_t(K) * N), padded(std::size_t(G.in_c) * ph * pw, 0.0f);
+  std::vector<float> col(std::size_t(K) * N);
+  const std::vector<float> padded = zero_padded<G>(x);
   cpu::im2col<G>(x.data(), col.data());
-  for (int c = 0; c < G.in_c; ++c)
-    for (int iy = 0; iy < G.in_h; ++iy)
-      for (int ix = 0; ix < G.in_w; ++ix)
-        padded[std::size_t((c * ph + iy + G.padding) * pw + ix + G.padding)] = x[std::size_t((c * G.in_h + iy) * G.in_w + ix)];
   std::vector<float> want = start, got = start;
   cpu::small_gemm<K, N, M, true>(col.data(), gyT.data(), want.data());
   cpu::conv_weight_grad_direct<G>(padded.data(), gyT.data(), got.data());
@@ -135,17 +144,14 @@ void check_direct_forward() {
   CAPTURE(G.in_c);
   CAPTURE(G.padding);
   constexpr int K = G.col_rows(), N = G.out_hw(), M = G.out_c;
-  constexpr int ph = G.in_h + 2 * G.padding, pw = G.in_w + 2 * G.padding;
-  const std::vector<float> x = random_floats(G.in_size(), 7), w = random_floats(long(M) * K, 8), b = random_floats(M, 9),
-                           mean = random_floats(M, 10), gamma = random_floats(M, 11), beta = random_floats(M, 12);
+  const std::vector<float> x = random_floats(G.in_size(), 7), w = random_floats(long(M) * K, 8),
+                           b = random_floats(M, 9), mean = random_floats(M, 10), gamma = random_floats(M, 11),
+                           beta = random_floats(M, 12);
   std::vector<float> inv_std = random_floats(M, 13);
   for (float& v : inv_std) v = 1.0f + std::abs(v);
-  std::vector<float> col(std::size_t(K) * N), padded(std::size_t(G.in_c) * ph * pw, 0.0f), wT(std::size_t(K) * M);
+  std::vector<float> col(std::size_t(K) * N), wT(std::size_t(K) * M);
+  const std::vector<float> padded = zero_padded<G>(x);
   cpu::im2col<G>(x.data(), col.data());
-  for (int c = 0; c < G.in_c; ++c)
-    for (int iy = 0; iy < G.in_h; ++iy)
-      for (int ix = 0; ix < G.in_w; ++ix)
-        padded[std::size_t((c * ph + iy + G.padding) * pw + ix + G.padding)] = x[std::size_t((c * G.in_h + iy) * G.in_w + ix)];
   cpu::transpose_into<M, K>(w.data(), wT.data());
   ConvEpilogue<float> e;
   e.mean = mean.data();

@@ -67,10 +67,9 @@ struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
   static void forward_chain(const Context<T>& ctx, const T* x, T* y, long n, std::uint32_t* mask,
                             std::uint64_t dropout_seed, int dropout_position, float p) {
     T* mean = ctx.work + workspace_per_sample * n;
-    B::template batchnorm_relu_dropout_forward_train<C, Spatial>(x, y, static_cast<T*>(nullptr), mean, mean + C, ctx.params,
-                                                                 ctx.params + C, ctx.buffers, ctx.buffers + C, n,
-                                                                 momentum, eps, mask, dropout_seed, ctx.step,
-                                                                 dropout_position, p);
+    B::template batchnorm_relu_dropout_forward_train<C, Spatial>(x, y, mean, mean + C, ctx.params, ctx.params + C,
+                                                                 ctx.buffers, ctx.buffers + C, n, momentum, eps,
+                                                                 mask, dropout_seed, ctx.step, dropout_position, p);
   }
   // Its backward from the chain's input x and the gradient of its output; gy and gx may be the same buffer.
   template <class B, class T>

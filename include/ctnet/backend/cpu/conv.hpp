@@ -118,8 +118,8 @@ void im2col(const T* x, T* col) {
 }
 
 // (Scalar: vectorised as it stands, kx and kx + 1 add into ranges one float apart, and masked vector
-// stores followed by overlapping loads defeat store-to-load forwarding, 40% slower; col2im_avx512 below
-// gathers per input row instead.)
+// stores followed by overlapping loads defeat store-to-load forwarding, 40% slower; col2im_channel_avx512
+// below gathers per input row instead.)
 template <ConvGeometry G, class T>
 void col2im_add(const T* col, T* x) {
   if constexpr (G.stride == 1) {  // the same additions in the same order, a contiguous run at a time
@@ -157,9 +157,9 @@ void col2im_add(const T* col, T* x) {
 // Stride-1 col2im of float that writes x: per input row, the column entries that touch it are added in
 // registers in (ky, kx) order (masked lanes add +0) and the row is stored once. The same additions in the
 // same order as col2im_add into zeros, so the same bits, without col2im_add's read-modify-write of
-// overlapping ranges.
+// overlapping ranges. One input channel: `col` holds its kernel^2 rows, `x` is its plane.
 template <ConvGeometry G>
-void col2im_channel_avx512(const float* col, float* x) {  // col: the channel's kernel^2 rows; x: its plane
+void col2im_channel_avx512(const float* col, float* x) {
   constexpr int vectors = (G.in_w + 15) / 16;
   for (int iy = 0; iy < G.in_h; ++iy) {
     __m512 acc[vectors];
@@ -182,12 +182,6 @@ void col2im_channel_avx512(const float* col, float* x) {  // col: the channel's 
   }
 }
 
-template <ConvGeometry G>
-void col2im_avx512(const float* col, float* x) {
-  constexpr long rows = long(G.kernel) * G.kernel;
-  for (int c = 0; c < G.in_c; ++c) col2im_channel_avx512<G>(col + c * rows * G.out_hw(), x + long(c) * G.in_h * G.in_w);
-}
-
 // The input gradient of one sample, one input channel at a time: its kernel^2 rows of column gradients
 // (w^T's rows for the channel times gy) into a buffer small enough to stay in L1, then col2im from
 // there. The same products and the same sums as the whole-sample GEMM and col2im, so the same bits.
@@ -196,7 +190,8 @@ void input_grad_by_channel(const float* wT, const float* gy, float* channel_cols
   constexpr int rows = G.kernel * G.kernel, M = G.out_c, N = G.out_hw();
   for (int c = 0; c < G.in_c; ++c) {
     if constexpr (2 * rows <= 24)  // rows x 2 vectors of accumulators, one tile of rows
-      detail::small_gemm_rows<rows, 2, M, N, false>(wT + long(c) * rows * M, gy, channel_cols, nullptr, NoEpilogue{}, 0);
+      detail::small_gemm_rows<rows, 2, M, N, false>(wT + long(c) * rows * M, gy, channel_cols, nullptr, NoEpilogue{},
+                                                    0);
     else
       small_gemm<rows, M, N>(wT + long(c) * rows * M, gy, channel_cols);
     col2im_channel_avx512<G>(channel_cols, gx + long(c) * G.in_h * G.in_w);
@@ -209,7 +204,9 @@ template <ConvGeometry G, class T>
 void col2im(const T* col, T* x) {
 #if defined(__AVX512F__)
   if constexpr (G.stride == 1 && std::is_same_v<T, float>) {
-    col2im_avx512<G>(col, x);
+    constexpr long rows = long(G.kernel) * G.kernel;
+    for (int c = 0; c < G.in_c; ++c)
+      col2im_channel_avx512<G>(col + c * rows * G.out_hw(), x + long(c) * G.in_h * G.in_w);
     return;
   }
 #endif
@@ -261,6 +258,15 @@ struct ConvEpilogueAvx512 {
 };
 #endif
 
+// w^T (col_rows x out_c) in thread 0's scratch, computed once per call and then only read by every
+// thread (small_gemm's and the direct kernels' weight operand).
+template <ConvGeometry G, class T>
+const T* transposed_weights(const T* w) {
+  T* wT = Scratch<T>::get(ScratchSlot::transposed_weights, 0, std::size_t(G.col_rows()) * G.out_c);
+  transpose_into<G.out_c, G.col_rows()>(w, wT);
+  return wT;
+}
+
 // Thread t's buffer for a zero-padded copy of one sample (the direct kernels read padded planes), its
 // borders zeroed; null when the geometry does not pad.
 template <ConvGeometry G, class T>
@@ -301,10 +307,8 @@ struct ConvOps {
     Scratch<T>::reserve_threads(max_threads());
 #if defined(__AVX512F__)
     if constexpr (conv_uses_small_gemm<T> && has_direct_forward<G>) {
-      // No im2col: the kernel reads the input in place (conv_forward_direct.hpp); one transposed copy of
-      // the weights, read by every thread.
-      T* wT = Scratch<T>::get(ScratchSlot::transposed_weights, 0, std::size_t(G.col_rows()) * G.out_c);
-      transpose_into<G.out_c, G.col_rows()>(w, wT);
+      // No im2col: the kernel reads the input in place (conv_forward_direct.hpp).
+      const T* wT = transposed_weights<G>(w);
       parallel_blocks(n, conv_block, [&](int, int first, int last, int t) {
         T* padded = padded_input_buffer<G, T>(t);
         for (int s = first; s < last; ++s) {
@@ -333,7 +337,8 @@ struct ConvOps {
         }
 #endif
         MatrixMap<T> out(ys, G.out_c, G.out_hw());
-        out.noalias() = ConstMatrixMap<T>(w, G.out_c, G.col_rows()) * ConstMatrixMap<T>(columns, G.col_rows(), G.out_hw());
+        out.noalias() =
+            ConstMatrixMap<T>(w, G.out_c, G.col_rows()) * ConstMatrixMap<T>(columns, G.col_rows(), G.out_hw());
         if constexpr (G.bias) out.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b, G.out_c);
         if (epilogue.active())
           for (int c = 0; c < G.out_c; ++c)
@@ -350,26 +355,27 @@ struct ConvOps {
     // Stride-1 float on AVX-512: the weight gradient reads the input in place (conv_weight_grad.hpp), so
     // backward forms no im2col columns.
     constexpr bool direct_weight_grad = conv_uses_small_gemm<T> && G.stride == 1;
+    // ... and the input gradient is formed one input channel at a time (input_grad_by_channel), so the
+    // column gradients need only kernel^2 rows.
+    constexpr bool input_grad_by_channel_path = direct_weight_grad && !G.is_pointwise();
+    constexpr long gcol_rows = input_grad_by_channel_path ? long(G.kernel) * G.kernel : K;
     Scratch<T>::reserve_threads(max_threads());
+    [[maybe_unused]] const T* wT = conv_uses_small_gemm<T> ? transposed_weights<G>(w) : nullptr;
     // Weight- and bias-gradient partials per block of samples (M x K with Eigen, K x M, transposed, with
     // small_gemm), summed in block order below: the same result for any thread count.
     const int blocks = (n + conv_block - 1) / conv_block;
     T* partial_w = Scratch<T>::get(ScratchSlot::weight_grads, 0, size_t(blocks) * wsize);
     T* partial_b = Scratch<T>::get(ScratchSlot::bias_grads, 0, size_t(blocks) * M);
     parallel_blocks(n, conv_block, [&](int block, int first, int last, int t) {
-      T* col = G.is_pointwise() || direct_weight_grad ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(K) * N);
-      T* gcol = Scratch<T>::get(ScratchSlot::column_grads, t, size_t(K) * N);
+      T* col =
+          G.is_pointwise() || direct_weight_grad ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(K) * N);
+      T* gcol = Scratch<T>::get(ScratchSlot::column_grads, t, size_t(gcol_rows) * N);
       T* pgw = partial_w + size_t(block) * wsize;
       T* pgb = partial_b + size_t(block) * M;
       std::fill(pgw, pgw + wsize, T(0));
       std::fill(pgb, pgb + M, T(0));
-      T* wT = nullptr;
-      T* gyT = nullptr;
-      if constexpr (conv_uses_small_gemm<T>) {
-        wT = Scratch<T>::get(ScratchSlot::transposed_weights, t, wsize);
-        gyT = Scratch<T>::get(ScratchSlot::transposed_grads, t, size_t(N) * M);
-        transpose_into<M, K>(w, wT);
-      }
+      [[maybe_unused]] T* gyT =
+          conv_uses_small_gemm<T> ? Scratch<T>::get(ScratchSlot::transposed_grads, t, size_t(N) * M) : nullptr;
       [[maybe_unused]] T* padded = direct_weight_grad ? padded_input_buffer<G, T>(t) : nullptr;
       for (int s = first; s < last; ++s) {
         const T* xs = x + s * G.in_size();
@@ -390,11 +396,11 @@ struct ConvOps {
           } else {
             small_gemm<K, N, M, true>(columns, gyT, pgw);
           }
-          if constexpr (G.stride == 1 && !G.is_pointwise()) {
+          if constexpr (input_grad_by_channel_path) {
             if (gxs) input_grad_by_channel<G>(wT, gys, gcol, gxs);
-            continue;
+          } else {
+            if (gxs) small_gemm<K, M, N>(wT, gys, gcolumns);
           }
-          if (gxs) small_gemm<K, M, N>(wT, gys, gcolumns);
         } else
 #endif
         {
@@ -402,7 +408,7 @@ struct ConvOps {
           MatrixMap<T>(pgw, M, K).noalias() += grad_out * ConstMatrixMap<T>(columns, K, N).transpose();
           if (gxs) MatrixMap<T>(gcolumns, K, N).noalias() = ConstMatrixMap<T>(w, M, K).transpose() * grad_out;
         }
-        if constexpr (!G.is_pointwise()) {
+        if constexpr (!G.is_pointwise() && !input_grad_by_channel_path) {
           if (gxs) col2im<G>(gcol, gxs);
         }
       }
@@ -411,7 +417,7 @@ struct ConvOps {
     // partials; small_gemm's transposed partials are summed into a transposed copy of gw).
     T* sum = gw;
     if constexpr (conv_uses_small_gemm<T>) {
-      sum = Scratch<T>::get(ScratchSlot::transposed_weights, 0, wsize);  // free again after the blocks
+      sum = Scratch<T>::get(ScratchSlot::transposed_weights, 0, wsize);  // w^T is not needed any more
       transpose_into<M, K>(gw, sum);
     }
     for (int block = 0; block < blocks; ++block) {

@@ -112,7 +112,8 @@ void conv_forward_direct(const float* x, const float* wT, const float* bias, flo
   [&]<int... J>(std::integer_sequence<int, J...>) {
     (detail::forward_tile<G, (16 * (whole + J)) % G.out_w, 16>(x, wT, bias, y, 16 * (whole + J), epilogue), ...);
   }(std::make_integer_sequence<int, full - whole>{});
-  if constexpr (N % 16 != 0) detail::forward_tile<G, (16 * full) % G.out_w, N % 16>(x, wT, bias, y, 16 * full, epilogue);
+  if constexpr (N % 16 != 0)
+    detail::forward_tile<G, (16 * full) % G.out_w, N % 16>(x, wT, bias, y, 16 * full, epilogue);
 }
 
 }  // namespace ctnet::cpu

@@ -166,8 +166,8 @@ inline float sum_lanes(__m512 v) {
 
 #if defined(__AVX512VL__)
 // Batch-norm's input gradient for 8 elements of the chain at element e: xhat recomputed from x, the
-// gradient at the batch-norm's output as above, then kernels::batchnorm_grad_input (batch statistics) in double, as the body computes
-// it. (Eight lanes: the double arithmetic fills one 512-bit register.)
+// gradient at the batch-norm's output as above, then kernels::batchnorm_grad_input (batch statistics) in
+// double, as the body computes it. (Eight lanes: the double arithmetic fills one 512-bit register.)
 inline void bn_relu_dropout_grad_input8(const float* gy, const float* x, float mean, float inv_std, float gamma,
                                         float beta, const std::uint32_t* mask, long e, float scale,
                                         double k_over_count, double count, double sum_gy, double sum_gy_xhat,
@@ -202,11 +202,11 @@ struct NormOps {
   }
 
   // Training forward of BatchNorm -> ReLU [-> Dropout]: the statistics pass, the dropout draw (the masks of
-  // ElementwiseOps::dropout_forward, stored in `mask`), then one pass writing the chain's output (and xhat
-  // if it is not null; the chain's backward recomputes it from x). Every value is the one the three layers
-  // compute one after another.
+  // ElementwiseOps::dropout_forward, stored in `mask`), then one pass writing the chain's output (no xhat:
+  // the chain's backward recomputes it from x). Every value is the one the three layers compute one after
+  // another.
   template <int C, long Spatial, class T>
-  static void batchnorm_relu_dropout_forward_train(const T* x, T* y, T* xhat, T* mean, T* inv_std, const T* gamma,
+  static void batchnorm_relu_dropout_forward_train(const T* x, T* y, T* mean, T* inv_std, const T* gamma,
                                                    const T* beta, T* running_mean, T* running_var, long n,
                                                    double momentum, double eps, std::uint32_t* mask,
                                                    std::uint64_t seed, std::uint64_t step, int position, float p) {
@@ -220,7 +220,6 @@ struct NormOps {
       const T m = mean[c], s = inv_std[c], g = gamma[c], b = beta[c];
       const T* xp = x + plane * Spatial;
       T* yp = y + plane * Spatial;
-      T* hp = xhat ? xhat + plane * Spatial : nullptr;
       long i = 0;
 #if defined(__AVX512F__)
       if constexpr (std::is_same_v<T, float>) {
@@ -229,7 +228,6 @@ struct NormOps {
         for (; i < Spatial; i += 16) {
           const __mmask16 lanes = Spatial - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (Spatial - i)) - 1);
           const __m512 h = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, xp + i), vm), vs);
-          if (hp) _mm512_mask_storeu_ps(hp + i, lanes, h);
           const __m512 v = _mm512_add_ps(_mm512_mul_ps(vg, h), vb);
           __m512 r = _mm512_maskz_max_ps(0xFFFF, v, zero);  // v > 0 ? v : 0, NaN and -0 included
           if (mask) r = _mm512_maskz_mul_ps(__mmask16(keep_bits16(mask, plane * Spatial + i)), r, vscale);
@@ -240,7 +238,6 @@ struct NormOps {
       for (; i < Spatial; ++i) {
         T h;
         const T v = kernels::batchnorm_normalize(xp[i], m, s, g, b, h);
-        if (hp) hp[i] = h;
         const T r = v > T(0) ? v : T(0);
         yp[i] = !mask ? r : keep_bit(mask, plane * Spatial + i) ? r * scale : T(0);
       }

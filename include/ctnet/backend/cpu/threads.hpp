@@ -95,7 +95,8 @@ struct alignas(64) BlockShare {
     for (;;) {
       const auto front = std::uint32_t(b >> 32), back = std::uint32_t(b);
       if (front >= back) return -1;
-      const std::uint64_t next = from_front ? std::uint64_t(front + 1) << 32 | back : std::uint64_t(front) << 32 | (back - 1);
+      const std::uint64_t next =
+          from_front ? std::uint64_t(front + 1) << 32 | back : std::uint64_t(front) << 32 | (back - 1);
       if (bounds.compare_exchange_weak(b, next, std::memory_order_relaxed)) return int(from_front ? front : back - 1);
     }
   }
@@ -125,7 +126,8 @@ void parallel_blocks(int n, int size, Body&& body) {
   std::vector<detail::BlockShare>& shares = detail::block_shares(std::size_t(threads));
   const int chunk = (blocks + threads - 1) / threads;  // as OpenMP's schedule(static) splits
   for (int t = 0; t < threads; ++t)
-    shares[std::size_t(t)].reset(std::uint32_t(std::min(blocks, t * chunk)), std::uint32_t(std::min(blocks, (t + 1) * chunk)));
+    shares[std::size_t(t)].reset(std::uint32_t(std::min(blocks, t * chunk)),
+                                 std::uint32_t(std::min(blocks, (t + 1) * chunk)));
 #pragma omp parallel num_threads(threads)
   {
     const int t = thread_id();
