@@ -1,12 +1,14 @@
 # Builds and runs a downstream project that uses ctnet, as a user would (cmake -P script, run by CTest).
 #
-#   cmake -DMODE=find_package|add_subdirectory -DCTNET_SOURCE_DIR=<src> -DCTNET_BINARY_DIR=<build>
+#   cmake -DMODE=find_package|add_subdirectory|fetchcontent -DCTNET_SOURCE_DIR=<src> -DCTNET_BINARY_DIR=<build>
 #         -DWORK_DIR=<scratch> [-DGENERATOR=<gen>] [-DCXX_COMPILER=<c++>] [-DBUILD_TYPE=<cfg>] -P run_consumer.cmake
 #
 # find_package: `cmake --install` of the ctnet build tree into WORK_DIR/prefix, then configures
 # tests/consumer/find_package against that prefix alone (no package registry) and checks that ctnet came
 # from there. add_subdirectory: configures tests/consumer/add_subdirectory with CTNET_SOURCE_DIR.
-# Both then build the consumer and run it; it must print "ctnet consumer: OK". WORK_DIR is emptied first.
+# fetchcontent: packs the library's tree (CMakeLists.txt, LICENSE, cmake/, include/) into a .tar.gz, as a
+# release archive would be, and configures tests/consumer/fetchcontent, which fetches it by URL and hash.
+# All three then build the consumer and run it; it must print "ctnet consumer: OK". WORK_DIR is emptied first.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var MODE CTNET_SOURCE_DIR CTNET_BINARY_DIR WORK_DIR)
@@ -14,8 +16,8 @@ foreach(var MODE CTNET_SOURCE_DIR CTNET_BINARY_DIR WORK_DIR)
     message(FATAL_ERROR "run_consumer.cmake: -D${var}=... is required")
   endif()
 endforeach()
-if(NOT MODE MATCHES "^(find_package|add_subdirectory)$")
-  message(FATAL_ERROR "run_consumer.cmake: MODE must be find_package or add_subdirectory, not '${MODE}'")
+if(NOT MODE MATCHES "^(find_package|add_subdirectory|fetchcontent)$")
+  message(FATAL_ERROR "run_consumer.cmake: MODE must be find_package, add_subdirectory or fetchcontent, not '${MODE}'")
 endif()
 if(NOT BUILD_TYPE)
   set(BUILD_TYPE Release)
@@ -54,6 +56,16 @@ if(MODE STREQUAL "find_package")
   endif()
   list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
        -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
+elseif(MODE STREQUAL "fetchcontent")
+  set(archive "${WORK_DIR}/ctnet-src.tar.gz")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E tar czf "${archive}" CMakeLists.txt LICENSE cmake include
+                  WORKING_DIRECTORY "${CTNET_SOURCE_DIR}" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR NOT EXISTS "${archive}")
+    message(FATAL_ERROR "packing ${CTNET_SOURCE_DIR} into ${archive} failed (${rc})")
+  endif()
+  file(SHA256 "${archive}" archive_hash)
+  list(APPEND configure_args "-DCTNET_ARCHIVE=${archive}" "-DCTNET_ARCHIVE_SHA256=${archive_hash}"
+       "-DFETCHCONTENT_BASE_DIR=${WORK_DIR}/deps")
 else()
   list(APPEND configure_args "-DCTNET_SOURCE_DIR=${CTNET_SOURCE_DIR}")
 endif()

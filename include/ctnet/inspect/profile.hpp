@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../core/layer.hpp"
+
 namespace ctnet {
 
 struct LayerTiming {

@@ -17,6 +17,7 @@
 
 #include "../core/error.hpp"
 #include "../inspect/summary.hpp"
+#include "../model.hpp"
 #include "safetensors.hpp"
 
 namespace ctnet {

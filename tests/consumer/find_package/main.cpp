@@ -11,8 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <ctnet/ctnet.hpp>
-#include <ctnet/data/idx.hpp>
+#include <ctnet/ctnet.hpp>  // the one include: the IDX reader, losses, optimizers and the version come with it
 
 // 1x8x8 -> Conv2d 4x6x6 (4*1*3*3 + 4 = 40 parameters) -> MaxPool2d 4x3x3 -> Flatten 36 -> Linear 10 (36*10 + 10 = 370).
 using Net = ctnet::Sequential<ctnet::Input<1, 8, 8>, ctnet::Conv2d<4, 3>, ctnet::ReLU, ctnet::MaxPool2d<2>,
@@ -46,6 +45,10 @@ void check_idx() {
 
 int main() {
   ctnet::summary<Net>(std::cout);
+#ifdef CTNET_EXPECTED_VERSION
+  check(std::string(ctnet::version_string) == CTNET_EXPECTED_VERSION,
+        std::string("ctnet/version.hpp says ") + ctnet::version_string + ", the build system " + CTNET_EXPECTED_VERSION);
+#endif
 
   constexpr long batch = 3;
   ctnet::Model<Net> model(/*seed=*/7, /*max_batch=*/batch);
