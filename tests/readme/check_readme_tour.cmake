@@ -1,6 +1,6 @@
 # Compiles the README's C++ tour, so it cannot rot (run by CTest as readme/tour).
 #
-#   cmake -DREADME=<README.md> -DWORK_DIR=<scratch> -DCXX_COMPILER=<c++> -DINCLUDE_DIRS=<dir;dir> -P check_readme_tour.cmake
+#   cmake -DREADME=<README.md> -DWORK_DIR=<scratch> -DCXX_COMPILER=<c++> -DINCLUDE_DIRS=<dir;dir> [-DSYSTEM_INCLUDE_DIRS=<dir;dir>] -P check_readme_tour.cmake
 #
 # Every ```cpp block of README.md, in order, goes into one translation unit, which is compiled with the
 # project's warnings as errors and linked; the program (the first block's main) must then run and exit 0.
@@ -40,6 +40,9 @@ file(WRITE "${WORK_DIR}/tour.cpp" "${source}")
 set(include_args "")
 foreach(dir IN LISTS INCLUDE_DIRS)
   list(APPEND include_args "-I${dir}")
+endforeach()
+foreach(dir IN LISTS SYSTEM_INCLUDE_DIRS)  # Eigen: its own warnings are not the tour's
+  list(APPEND include_args "-isystem" "${dir}")
 endforeach()
 execute_process(
   COMMAND "${CXX_COMPILER}" -std=c++20 -O1 -fopenmp -Wall -Wextra -Wpedantic -Werror ${include_args}

@@ -295,8 +295,11 @@ inline SafetensorsFile load_safetensors(const std::string& path) {
   }
 
   // The buffer must be exactly the tensors, back to back: overlaps alias data, holes and tails hide data.
-  std::stable_sort(spans.begin(), spans.end(),
-                   [](const Span& a, const Span& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+  // (std::sort with the index as the last key: the order stable_sort would give, without libstdc++'s
+  // deprecated get_temporary_buffer that clang warns about.)
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end != b.end ? a.end < b.end : a.index < b.index;
+  });
   std::uint64_t cursor = 0;
   const std::string* previous = nullptr;
   for (const auto& s : spans) {
