@@ -23,9 +23,8 @@
 
 namespace ctnet {
 
-// Reads a PGM or PNG file, recognised by its first bytes.
-inline GrayImage read_gray_image(const std::string& path) {
-  const std::vector<std::uint8_t> bytes = read_image_file_bytes(path);
+// Decodes PGM or PNG bytes, recognised by their first bytes; `path` is used in messages.
+inline GrayImage decode_gray_image(const std::vector<std::uint8_t>& bytes, const std::string& path) {
   if (bytes.size() >= 2 && bytes[0] == 0x89 && bytes[1] == 'P') return decode_png(bytes, path);
   if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '2')) return decode_pgm(bytes, path);
   if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7')
@@ -33,6 +32,9 @@ inline GrayImage read_gray_image(const std::string& path) {
                     " is not supported (grayscale PGM P5/P2 only)");
   throw DataError("'" + path + "': not a PGM or PNG image" + (bytes.empty() ? std::string(" (empty file)") : ""));
 }
+
+// Reads a PGM or PNG file, recognised by its first bytes.
+inline GrayImage read_gray_image(const std::string& path) { return decode_gray_image(read_image_file_bytes(path), path); }
 
 // The usual path for classification: read, then resize to rows x cols (28 x 28 for MNIST) if it differs.
 inline GrayImage read_gray_image_resized(const std::string& path, int rows = 28, int cols = 28) {

@@ -314,8 +314,10 @@ inline SafetensorsFile load_safetensors(const std::string& path) {
   }
 
   // The buffer must be exactly the tensors, back to back: overlaps alias data, holes and tails hide data.
-  std::stable_sort(spans.begin(), spans.end(),
-                   [](const Span& a, const Span& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+  // Ties broken by header order, as a stable sort would (std::stable_sort warns under clang 19 + libstdc++ 12).
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end != b.end ? a.end < b.end : a.index < b.index;
+  });
   std::uint64_t cursor = 0;
   const std::string* previous = nullptr;
   for (const auto& s : spans) {
