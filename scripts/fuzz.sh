@@ -37,9 +37,10 @@ fi
 
 build="${CTNET_FUZZ_BUILD_DIR:-build-fuzz}"
 export OMP_NUM_THREADS=1
+mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" -DCTNET_FUZZ=ON \
-  -DCTNET_BUILD_TESTS=OFF -DCTNET_BUILD_EXAMPLES=OFF -DCTNET_CUDA=OFF -DCTNET_NATIVE=OFF > "$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log" >&2; exit 1; }
+  -DCTNET_BUILD_TESTS=OFF -DCTNET_BUILD_EXAMPLES=OFF -DCTNET_CUDA=OFF -DCTNET_NATIVE=OFF > "$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log" >&2; exit 1; }
 cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
 
 declare -A dict=([image]=image.dict [safetensors]=safetensors.dict [checkpoint]=safetensors.dict [json]=json.dict)

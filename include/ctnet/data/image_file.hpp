@@ -8,7 +8,8 @@
 // resamples (image_resize.hpp).
 // Limits (hostile files, image_common.hpp): files of at most image_max_file_bytes (1 GiB), images of at most
 // image_max_pixels (2^26) pixels, both checked before allocating; decompressed PNG data is buffered only as it
-// arrives. Peak memory is the file, plus at most 5 bytes per pixel actually decoded, plus the 4-byte floats.
+// arrives. Peak memory: the file, a copy of a PNG's IDAT data, the decompressed rows (at most 4 bytes per pixel
+// and 1 per row, and never more than twice what zlib produced) and 4 bytes per output pixel.
 #pragma once
 
 #include <cstdint>
