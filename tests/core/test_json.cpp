@@ -233,3 +233,15 @@ TEST_CASE("json: hostile input is bounded: depth cap, value budget, huge numbers
   // A megabyte of digits is parsed in linear time (no quadratic scan) to the nearest double.
   CHECK(parse_json(repeat("0.", 1'000'000, '3', "")).as_double() == doctest::Approx(1.0 / 3.0));
 }
+
+TEST_CASE("json: -0.0 keeps its sign through a round trip (fuzz_json finding '-0e9')") {
+  const JsonValue v = parse_json("-0e9");
+  REQUIRE_FALSE(v.is_integer());
+  CHECK(std::signbit(v.as_double()));
+  CHECK(to_json(v) == "-0.0");  // "-0" would read back as the integer 0
+  const JsonValue back = parse_json(to_json(v));
+  CHECK(std::signbit(back.as_double()));
+  CHECK(to_json(back) == "-0.0");
+  CHECK(to_json(JsonValue(0.0)) == "0");
+  CHECK(parse_json("-0").as_int64() == 0);  // an integer literal stays an integer
+}

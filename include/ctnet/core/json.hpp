@@ -295,6 +295,11 @@ inline void write_json(std::string& out, const JsonValue& v) {
         out += "null";
         break;
       }
+      // -0.0 keeps its ".0": "-0" would read back as the integer 0 and lose the sign (found by fuzz_json).
+      if (!v.is_integer() && v.as_double() == 0.0 && std::signbit(v.as_double())) {
+        out += "-0.0";
+        break;
+      }
       // Shortest round-trip form, locale-independent (unlike printf); integral doubles print without ".0".
       const auto r = v.is_integer() ? std::to_chars(buf, buf + sizeof buf, v.as_int64())
                                     : std::to_chars(buf, buf + sizeof buf, v.as_double());
