@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# test.sh — the test command: configures build/ (Release), builds everything, runs every test with CTest.
-# CI (.ci/run) runs exactly this after installing the packages; run it yourself from any directory.
+# test.sh — the test command: configures build/ (Release), builds everything, runs every test with CTest;
+# then the unit suite again under ASan + UBSan (scripts/test_sanitize.sh, build-sanitize/) and every fuzz
+# target for 20 s (scripts/fuzz.sh 20, build-fuzz/). CI (.ci/run) runs exactly this after installing the
+# packages; run it yourself from any directory.
 #
-# Usage: scripts/test.sh   (the build directory is always <repository>/build)
+# Usage: scripts/test.sh   (build directories: <repository>/build, build-sanitize, build-fuzz)
+#   CTNET_SKIP_SANITIZE=1 / CTNET_SKIP_FUZZ=1 leave out the sanitizer run / the fuzz run (for quick local use).
 # Needs: g++ 12+, CMake 3.25+, make, Eigen 3.4, doctest, zlib (Debian: g++ cmake make libeigen3-dev
-# doctest-dev zlib1g-dev). OMP_NUM_THREADS is pinned to 2: more threads than cores makes OpenMP crawl.
+# doctest-dev zlib1g-dev; clang-19 libclang-rt-19-dev libomp-19-dev for the fuzz run). OMP_NUM_THREADS is
+# pinned to 2: more threads than cores makes OpenMP crawl.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,3 +18,5 @@ export OMP_NUM_THREADS=2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j2
+if [[ "${CTNET_SKIP_SANITIZE:-0}" != 1 ]]; then bash scripts/test_sanitize.sh; fi
+if [[ "${CTNET_SKIP_FUZZ:-0}" != 1 ]]; then bash scripts/fuzz.sh 20; fi

@@ -54,7 +54,8 @@ class Model {
     seed_ = seed;
     step_ = 0;
     // Initialised on the host, then copied once: every backend starts from the same bits.
-    std::vector<T> params(static_cast<std::size_t>(Net::parameter_count)), buffers(static_cast<std::size_t>(Net::buffer_count));
+    std::vector<T> params(static_cast<std::size_t>(Net::parameter_count));
+    std::vector<T> buffers(static_cast<std::size_t>(Net::buffer_count));
     Net::init(params.data(), buffers.data(), seed);
     write_parameters(params);
     write_buffers(buffers);

@@ -199,3 +199,49 @@ TEST_CASE("json: depth limit rejects deep nesting instead of overflowing the sta
   CHECK(parse_error("[[[1]]]", {.max_depth = 2}).position() == 2);
   CHECK(parse_json("[[1]]", {.max_depth = 2}) == parse_json("[[1]]"));
 }
+
+TEST_CASE("json: hostile input is bounded: depth cap, value budget, huge numbers") {
+  // prefix + n copies of c + suffix, built with append (g++ 12 warns, wrongly, on "lit" + std::string(n, c)).
+  auto repeat = [](std::string prefix, std::size_t n, char c, std::string_view suffix) {
+    prefix.append(n, c);
+    prefix.append(suffix);
+    return prefix;
+  };
+  auto nested = [](std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  // A caller cannot ask for a stack overflow: max_depth is capped at json_max_depth_limit.
+  CHECK(parse_json(nested(1000), {.max_depth = 1'000'000}).is_array());
+  const JsonError deep = parse_error(nested(1001), {.max_depth = 1'000'000});
+  CHECK(deep.reason() == "nesting deeper than 1000 levels");
+  CHECK(deep.position() == 1000);
+  // max_values counts every value: the array and its three numbers are four.
+  CHECK(parse_json("[1,2,3]", {.max_values = 4}).size() == 3);
+  const JsonError many = parse_error("[1,2,3]", {.max_values = 3});
+  CHECK(many.reason() == "more than 3 values");
+  CHECK(many.position() == 5);
+  CHECK(parse_error("{\"a\":{\"b\":1}}", {.max_values = 2}).reason() == "more than 2 values");
+  // Numbers: too large for a double is an error at the number's start; a long integer becomes a double.
+  CHECK(parse_error(repeat("[1", 400, '0', "]")).reason() == "number out of range");
+  CHECK(parse_error(repeat("[1", 400, '0', "]")).position() == 1);
+  CHECK(parse_error("-1e309").reason() == "number out of range");
+  const JsonValue big = parse_json(repeat("1", 300, '0', ""));
+  CHECK_FALSE(big.is_integer());
+  CHECK(big.as_double() == 1e300);
+  const JsonValue over = parse_json("9223372036854775808");  // int64 max + 1
+  CHECK_FALSE(over.is_integer());
+  CHECK(over.as_double() == 9223372036854775808.0);
+  CHECK(parse_json("-9223372036854775808").as_int64() == std::numeric_limits<std::int64_t>::min());
+  // A megabyte of digits is parsed in linear time (no quadratic scan) to the nearest double.
+  CHECK(parse_json(repeat("0.", 1'000'000, '3', "")).as_double() == doctest::Approx(1.0 / 3.0));
+}
+
+TEST_CASE("json: -0.0 keeps its sign through a round trip (fuzz_json finding '-0e9')") {
+  const JsonValue v = parse_json("-0e9");
+  REQUIRE_FALSE(v.is_integer());
+  CHECK(std::signbit(v.as_double()));
+  CHECK(to_json(v) == "-0.0");  // "-0" would read back as the integer 0
+  const JsonValue back = parse_json(to_json(v));
+  CHECK(std::signbit(back.as_double()));
+  CHECK(to_json(back) == "-0.0");
+  CHECK(to_json(JsonValue(0.0)) == "0");
+  CHECK(parse_json("-0").as_int64() == 0);  // an integer literal stays an integer
+}

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "support/memory_limit.hpp"
+
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
@@ -88,6 +90,38 @@ std::string mnist_error(const std::string& dir, bool train) {
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// A gzip stream of `b` (level 9); `trailer` false drops the CRC and length, as a cut-off download would.
+Bytes gzip_bytes(const Bytes& b, bool trailer) {
+  z_stream zs{};
+  REQUIRE(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+  Bytes out(deflateBound(&zs, static_cast<uLong>(b.size())) + 32);
+  zs.next_in = const_cast<std::uint8_t*>(b.data());
+  zs.avail_in = static_cast<uInt>(b.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+  out.resize(zs.total_out - (trailer ? 0 : 8));
+  deflateEnd(&zs);
+  return out;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool under_asan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool under_asan = true;
+#else
+constexpr bool under_asan = false;
+#endif
+#else
+constexpr bool under_asan = false;
+#endif
+
+// read_idx(path) in a child capped at its current mapping + 64 MiB: it must throw DataError, not bad_alloc.
+ctnet::testing::ChildOutcome read_idx_limited(const std::string& path) {
+  return ctnet::testing::run_with_memory_limit<ctnet::DataError>(64ull << 20, [&] { (void)ctnet::read_idx(path); });
+}
 
 // Writes a small MNIST-like split: n images of r x c and n labels.
 void write_split(const TempDir& dir, const std::string& prefix, int n, int r, int c, const Bytes& labels, bool gz) {
@@ -318,4 +352,78 @@ TEST_CASE("real MNIST, when present, has the canonical shapes") {
   const ctnet::Dataset train = ctnet::load_mnist_split(dir, true);
   CHECK(train.count == 60000);
   CHECK(static_cast<int>(train.labels[0]) == 5);  // and the first training digit a 5
+}
+
+TEST_CASE("the memory-limited child really is limited (control for the gzip-bomb tests)") {
+  // Under AddressSanitizer an allocation over the limit is a sanitizer report, not std::bad_alloc.
+  if (under_asan) return;
+  const auto r = ctnet::testing::run_with_memory_limit<std::bad_alloc>(64ull << 20, [] {
+    std::vector<std::uint8_t> big(std::size_t{1} << 30);
+    big[12345] = 1;
+  });
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("gzip bombs: a claimed size is never allocated before the data arrives") {
+  TempDir dir;
+  // 21 bytes: a gzip stream, cut before its trailer, of an IDX header claiming 2^30 bytes (1 GiB) and no data.
+  const Bytes one_gib = gzip_bytes(idx_bytes({1u << 30}, {}), false);
+  CHECK(one_gib.size() <= 21);
+  write_file(dir / "bomb1", one_gib);
+  // 32 bytes: a complete gzip stream of a header claiming 65536x256x256 = 2^32 bytes (4 GiB, the limit) and
+  // no data.
+  const Bytes four_gib = gzip_bytes(idx_bytes({65536, 256, 256}, {}), true);
+  CHECK(four_gib.size() <= 32);
+  write_file(dir / "bomb4", four_gib);
+
+  auto r = read_idx_limited(dir / "bomb1");
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 0);
+  CHECK(r.message == "ctnet: '" + dir / "bomb1" +
+                         "': truncated (the gzip stream ends early): dimensions 1073741824 need 1073741824 data bytes, "
+                         "found 0");
+  r = read_idx_limited(dir / "bomb4");
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 0);
+  CHECK(r.message ==
+        "ctnet: '" + dir / "bomb4" + "': truncated: dimensions 65536x256x256 need 4294967296 data bytes, found 0");
+
+  // 60000x1000x1000 is over the 2^32-element limit: rejected from the header alone.
+  write_file(dir / "bomb60", gzip_bytes(idx_bytes({60000, 1000, 1000}, {}), true));
+  r = read_idx_limited(dir / "bomb60");
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.message, "absurd dimensions (dimension 2 = 1000; more than 4294967296 elements in all)"));
+
+  // A real bomb, compressible data that is really there (16 MiB of zeros in ~16 KB), is read in full: the buffer
+  // follows the data, not the claim.
+  const Bytes zeros = gzip_bytes(idx_bytes({16, 1024, 1024}, Bytes(std::size_t{16} << 20, 0)), true);
+  CHECK(zeros.size() < 100'000);
+  write_file(dir / "zeros", zeros);
+  const ctnet::IdxArray a = ctnet::read_idx(dir / "zeros");
+  CHECK(a.bytes.size() == std::size_t{16} << 20);
+  CHECK(a.dims == std::vector<int>{16, 1024, 1024});
+}
+
+TEST_CASE("a raw file's claim is compared with its size before allocating") {
+  TempDir dir;
+  write_file(dir / "claim", idx_bytes({65536, 256, 256}, {9, 9, 9}));
+  const auto r = read_idx_limited(dir / "claim");
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 0);
+  CHECK(r.message ==
+        "ctnet: '" + dir / "claim" + "': truncated: dimensions 65536x256x256 need 4294967296 data bytes, found 3");
+}
+
+TEST_CASE("a directory or an unreadable path is a DataError naming it") {
+  TempDir dir;
+  fs::create_directories(dir / "images.idx");
+  CHECK(idx_error(dir / "images.idx") == "ctnet: '" + dir / "images.idx" + "' is a directory, not an IDX file");
+  // A path through a regular file (ENOTDIR) cannot be opened whoever runs the test, root included.
+  write_file(dir / "plain", idx_bytes({1}, {1}));
+  CHECK(contains(idx_error(dir / "plain/x"), "IDX file '" + dir / "plain/x" + "' not found"));
+  if (::geteuid() != 0) {  // root reads a mode-000 file anyway
+    write_file(dir / "locked", idx_bytes({1}, {1}));
+    fs::permissions(dir / "locked", fs::perms::none);
+    CHECK(idx_error(dir / "locked") == "ctnet: cannot open '" + dir / "locked" + "': Permission denied");
+  }
 }

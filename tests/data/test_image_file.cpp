@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "support/memory_limit.hpp"
+
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
@@ -94,6 +96,30 @@ Bytes make_png(int rows, int cols, int colour_type, const Bytes& pixels, int dep
   chunk(png, "IDAT", Bytes(z.begin() + static_cast<std::ptrdiff_t>(half), z.end()));
   chunk(png, "IEND", {});
   return png;
+}
+
+// A PNG whose IHDR claims width x height (8-bit, `colour_type`) and whose one IDAT holds `raw` deflated: the
+// rows it holds need not match the claim.
+Bytes png_claiming(std::uint32_t width, std::uint32_t height, int colour_type, const Bytes& raw) {
+  uLongf size = compressBound(static_cast<uLong>(raw.size()));
+  Bytes z(size);
+  REQUIRE(compress2(z.data(), &size, raw.data(), static_cast<uLong>(raw.size()), 9) == Z_OK);
+  z.resize(size);
+  Bytes png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  Bytes ihdr;
+  put32(ihdr, width);
+  put32(ihdr, height);
+  ihdr.insert(ihdr.end(), {8, static_cast<std::uint8_t>(colour_type), 0, 0, 0});
+  chunk(png, "IHDR", ihdr);
+  chunk(png, "IDAT", z);
+  chunk(png, "IEND", {});
+  return png;
+}
+
+// read_gray_image(path) in a child capped at its current mapping + 64 MiB: it must throw DataError.
+ctnet::testing::ChildOutcome read_image_limited(const std::string& path) {
+  return ctnet::testing::run_with_memory_limit<ctnet::DataError>(64ull << 20,
+                                                                 [&] { (void)ctnet::read_gray_image(path); });
 }
 
 std::string image_error(const std::string& path) {
@@ -262,4 +288,54 @@ TEST_CASE("read_gray_image_resized gives 28x28") {
   CHECK(img.rows == 28);
   CHECK(img.cols == 28);
   for (float v : img.pixels) REQUIRE(v == doctest::Approx(1.0f));
+}
+
+TEST_CASE("image headers claiming huge sizes cost nothing: limits checked before allocating") {
+  TempDir dir;
+  // 8192 x 8192 RGBA (the 2^26-pixel limit) claimed by a 60-byte PNG holding one row: the decoder must not
+  // allocate the 256 MiB of rows the header claims (the child has 64 MiB to spare).
+  write_file(dir / "bomb.png", png_claiming(8192, 8192, 6, Bytes(1 + 8192 * 4, 0)));
+  auto r = read_image_limited(dir / "bomb.png");
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 0);
+  CHECK(r.message == "ctnet: '" + dir / "bomb.png" + "': PNG image data ends early: 32769 of 268443648 bytes");
+  // Over the limit: refused from IHDR alone, with the limit in the message.
+  write_file(dir / "huge.png", png_claiming(100000, 100000, 0, Bytes(8, 0)));
+  CHECK(image_error(dir / "huge.png") ==
+        "ctnet: '" + dir / "huge.png" + "': image size 100000x100000 is zero or absurd (the limit is 67108864 pixels)");
+  write_file(dir / "wide.png", png_claiming(0xFFFFFFFFu, 1, 0, Bytes(8, 0)));
+  CHECK(contains(image_error(dir / "wide.png"), "image size 4294967295x1 is zero or absurd"));
+  // More data than the image needs.
+  write_file(dir / "long.png", png_claiming(2, 2, 0, Bytes(9, 0)));
+  CHECK(contains(image_error(dir / "long.png"), "PNG image data holds more than the 6 bytes a 2x2 image needs"));
+
+  // PGM: the pixel count is checked against the bytes present before the floats are allocated.
+  write_file(dir / "bomb5.pgm", text("P5 8000 8000 255\nabc"));
+  r = read_image_limited(dir / "bomb5.pgm");
+  CHECK(r.exit_code == 0);
+  CHECK(r.message == "ctnet: '" + dir / "bomb5.pgm" + "': truncated PGM: 64000000 pixel bytes expected, found 3");
+  write_file(dir / "bomb2.pgm", text("P2 8000 8000 255 1 2 3"));
+  r = read_image_limited(dir / "bomb2.pgm");
+  CHECK(r.exit_code == 0);
+  CHECK(r.message == "ctnet: '" + dir / "bomb2.pgm" + "': truncated PGM: 64000000 pixels expected, found 3");
+  write_file(dir / "huge.pgm", text("P5 65536 65536 255\n"));
+  CHECK(contains(image_error(dir / "huge.pgm"), "image size 65536x65536 is zero or absurd (the limit is 67108864"));
+}
+
+TEST_CASE("a directory, a missing or unreadable path is a DataError naming it") {
+  TempDir dir;
+  fs::create_directories(dir / "digit.png");
+  CHECK(image_error(dir / "digit.png") == "ctnet: '" + dir / "digit.png" + "' is a directory, not an image file");
+  CHECK(image_error(dir / "missing.png") ==
+        "ctnet: cannot open image '" + dir / "missing.png" + "': No such file or directory");
+  write_file(dir / "plain", text("P2 1 1 1 1"));
+  CHECK(contains(image_error(dir / "plain/x.png"), "cannot open image '" + dir / "plain/x.png" + "': Not a directory"));
+  if (::geteuid() != 0) {  // root reads a mode-000 file anyway
+    fs::permissions(dir / "plain", fs::perms::none);
+    CHECK(image_error(dir / "plain") == "ctnet: cannot open image '" + dir / "plain" + "': Permission denied");
+  }
+  // decode_gray_image is the same decoder on bytes in memory.
+  CHECK(ctnet::decode_gray_image(text("P2 2 1 4 0 4"), "mem").pixels == std::vector<float>{0.0f, 1.0f});
+  CHECK_THROWS_WITH_AS(ctnet::decode_gray_image({}, "mem"), "ctnet: 'mem': not a PGM or PNG image (empty file)",
+                       ctnet::DataError);
 }

@@ -375,3 +375,50 @@ TEST_CASE("safetensors: zero-size tensors may share an offset") {
   CHECK(f.tensors[2].name == "f");
   CHECK(f.tensors[2].dtype == "BF16");
 }
+
+TEST_CASE("safetensors: hostile files are bounded before anything is allocated") {
+  TempDir tmp;
+  SUBCASE("a directory, a missing path") {
+    check_load_fails(tmp.dir.string(), "cannot open: it is a directory, not a file");
+    check_load_fails(tmp.file("missing"), "cannot open: No such file or directory");
+  }
+  SUBCASE("too many JSON values in the header") {
+    // A shape of 2^22 dimensions: 8 MiB of text that would parse to 2^22 values of 40 bytes each.
+    std::string shape = "[0";
+    for (std::size_t i = 1; i < ctnet::safetensors_max_header_values; ++i) shape += ",0";
+    const std::string header = R"({"w":{"dtype":"F32","shape":)" + shape + R"(],"data_offsets":[0,0]}})";
+    check_header_fails(tmp, header, 0, "header is not valid JSON: more than 4194304 values at byte");
+  }
+  SUBCASE("a header length claiming more than the file, or than the limit") {
+    const std::string path = tmp.file("long.safetensors");
+    Bytes b;
+    put_u64(b, 0xFFFFFFFFFFFFFFFFull);
+    b.push_back('{');
+    write_bytes(path, b);
+    check_load_fails(path, "header size 18446744073709551615 is absurd (limit 100000000 bytes)");
+  }
+  SUBCASE("offsets out of range, overlapping or beyond the file") {
+    check_header_fails(tmp, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 8,
+                       "\"data_offsets\" [8, 16] out of bounds (the data buffer is 8 bytes)");
+    check_header_fails(tmp,
+                       R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                       12, "tensor 'b' overlaps tensor 'a'");
+    check_header_fails(tmp, R"({"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}})", 0,
+                       "shape [4611686018427387904] is larger than the file");
+    check_header_fails(tmp, R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,0]}})", 1,
+                       "\"data_offsets\" must be two non-negative integers");
+  }
+}
+
+TEST_CASE("safetensors: an empty tensor with huge dimensions loads, and numel() does not overflow") {
+  TempDir tmp;
+  const std::string path = tmp.file("empty.safetensors");
+  write_bytes(path,
+              raw_file(R"({"e":{"dtype":"F32","shape":[4611686018427387904,4611686018427387904,0],"data_offsets":[0,0]}})",
+                       0));
+  const ctnet::SafetensorsFile f = ctnet::load_safetensors(path);
+  REQUIRE(f.tensors.size() == 1);
+  CHECK(f.tensors[0].numel() == 0);  // multiplying first would overflow int64 (UBSan reports it)
+  CHECK(f.tensors[0].as_f32().empty());
+}

@@ -1,25 +1,40 @@
 // ctnet/core/json.hpp — a small, strict JSON parser and writer (safetensors headers, JSON output lines).
 //
 // Requires: UTF-8 input. Guarantees: parse_json accepts exactly RFC 8259 JSON (no comments, no trailing commas,
-// no NaN, valid UTF-8 only, lone surrogates rejected), never recurses deeper than max_depth, and reports every
-// failure as a JsonError carrying the byte position. to_json writes compact JSON that parse_json reads back to
+// no NaN, valid UTF-8 only, lone surrogates rejected), never recurses deeper than max_depth (itself capped at
+// json_max_depth_limit, 1000, so no caller can ask for a stack overflow), and reports every failure as a
+// JsonError carrying the byte position.
+// Limits (hostile input): memory is proportional to the text (at most about 60 bytes per input byte, for
+// "[0,0,0,...]": a 40-byte value per two bytes, doubled while a vector grows); max_values caps the number of
+// values for callers that need a tighter bound. A number that does not fit a double ("1e999") is an error,
+// an integer literal beyond int64 is kept as a double, and a number's length costs time linear in it. to_json writes compact JSON that parse_json reads back to
 // an equal value; non-finite doubles are written as null, because a NaN loss must not stop a training log.
 #pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <string>
 
 #include "json_value.hpp"
 
 namespace ctnet {
 
+inline constexpr int json_max_depth_limit = 1000;
+
 struct JsonParseOptions {
   int max_depth = 64;                 // nesting of arrays + objects; deeper input is an error, not a stack overflow
   bool allow_duplicate_keys = false;  // true keeps duplicates in order so the caller can report them its own way
+  std::size_t max_values = std::numeric_limits<std::size_t>::max();  // values (of every kind) in the document
 };
 
 namespace detail {
 
 class JsonParser {
  public:
-  JsonParser(std::string_view text, JsonParseOptions options) : s_(text), opt_(options) {}
+  JsonParser(std::string_view text, JsonParseOptions options) : s_(text), opt_(options) {
+    opt_.max_depth = std::min(opt_.max_depth, json_max_depth_limit);
+  }
 
   JsonValue parse_document() {
     skip_ws();
@@ -51,6 +66,7 @@ class JsonParser {
 
   JsonValue parse_value(int depth) {
     if (at_end()) fail("unexpected end of input");
+    if (++values_ > opt_.max_values) fail("more than " + std::to_string(opt_.max_values) + " values");
     switch (s_[p_]) {
       case '{': return parse_object(depth + 1);
       case '[': return parse_array(depth + 1);
@@ -240,6 +256,7 @@ class JsonParser {
   std::string_view s_;
   JsonParseOptions opt_;
   std::size_t p_ = 0;
+  std::size_t values_ = 0;
 };
 
 }  // namespace detail
@@ -276,6 +293,11 @@ inline void write_json(std::string& out, const JsonValue& v) {
     case JsonValue::Kind::number: {
       if (!v.is_integer() && !std::isfinite(v.as_double())) {
         out += "null";
+        break;
+      }
+      // -0.0 keeps its ".0": "-0" would read back as the integer 0 and lose the sign (found by fuzz_json).
+      if (!v.is_integer() && v.as_double() == 0.0 && std::signbit(v.as_double())) {
+        out += "-0.0";
         break;
       }
       // Shortest round-trip form, locale-independent (unlike printf); integral doubles print without ".0".

@@ -2,21 +2,27 @@
 //
 // Requires: zlib (link -lz). Only the unsigned-byte element type (0x08) is supported.
 // Guarantees: read_idx returns the dimensions and all element bytes of a well-formed file, or throws
-// ctnet::DataError whose message names the path and what is wrong: missing file, wrong magic, unsupported
-// type code, zero or absurd dimensions, truncation (expected vs actual byte count), trailing bytes, or gzip
-// corruption. A file starting with the gzip magic (1f 8b) is decompressed whatever its name; when `path`
-// does not exist but `path + ".gz"` does, that file is read instead.
+// ctnet::DataError whose message names the path and what is wrong: missing or unreadable file, a directory,
+// wrong magic, unsupported type code, zero or absurd dimensions, truncation (expected vs actual byte count),
+// trailing bytes, or gzip corruption. A file starting with the gzip magic (1f 8b) is decompressed whatever its
+// name; when `path` does not exist but `path + ".gz"` does, that file is read instead.
+// Limits (hostile files): at most 2^32 elements (idx_max_elements) and rank 16. The header's element count is
+// a bound, never an allocation size: a raw file's size is compared with it before anything is allocated, and
+// a gzip file's buffer grows (from 1 MiB, doubling) only as decompressed bytes arrive, so memory stays under
+// 3x the bytes actually decompressed plus 1 MiB (a 21-byte gzip claiming 1 GiB costs 1 MiB, then an error).
 #pragma once
 
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "../core/error.hpp"
@@ -29,12 +35,15 @@ struct IdxArray {
   std::size_t element_count() const { return bytes.size(); }
 };
 
+// Well above any real data set (MNIST train images are 47 MB); the count is checked before any allocation.
+inline constexpr std::uint64_t idx_max_elements = std::uint64_t{1} << 32;
+
 namespace idx_detail {
 
-// Well above any real data set (MNIST train images are 47 MB) yet small enough that a corrupt header cannot
-// make us try to allocate terabytes.
-inline constexpr std::uint64_t max_elements = std::uint64_t{1} << 32;
+inline constexpr std::uint64_t max_elements = idx_max_elements;
 inline constexpr int max_rank = 16;
+// The first allocation for the data; it doubles from here as bytes actually arrive.
+inline constexpr std::size_t first_chunk = std::size_t{1} << 20;
 
 inline std::string hex_bytes(const std::uint8_t* p, std::size_t n) {
   static const char* digits = "0123456789abcdef";
@@ -70,7 +79,11 @@ inline const char* idx_type_name(std::uint8_t code) {
 class ByteSource {
  public:
   explicit ByteSource(const std::string& path) : path_(path), in_(path, std::ios::binary) {
-    if (!in_) throw DataError("cannot open '" + path + "'");
+    if (!in_) {
+      const int err = errno;
+      throw DataError("cannot open '" + path + "'" +
+                      (err ? ": " + std::generic_category().message(err) : std::string()));
+    }
     std::uint8_t magic[2] = {0, 0};
     in_.read(reinterpret_cast<char*>(magic), 2);
     const std::streamsize got = in_.gcount();
@@ -235,8 +248,15 @@ inline IdxArray read_idx(const std::string& path) {
                       " data bytes, found " + std::to_string(size - header_bytes));
     }
   }
-  out.bytes.resize(static_cast<std::size_t>(count));
-  const std::size_t got = src.read(out.bytes.data(), out.bytes.size());
+  // The claim bounds the buffer but never sizes it: grow only as bytes arrive, so a short (or truncated
+  // gzip) file claiming gigabytes costs one small chunk before the truncation error.
+  std::size_t got = 0;
+  out.bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(count, first_chunk)));
+  for (;;) {
+    got += src.read(out.bytes.data() + got, out.bytes.size() - got);
+    if (got < out.bytes.size() || got == count) break;
+    out.bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(count, std::uint64_t{got} * 2)));
+  }
   if (got < count) {
     throw DataError("'" + file + "': truncated" + (src.truncated() ? " (the gzip stream ends early)" : "") +
                     ": dimensions " + dims_text + " need " + std::to_string(count) + " data bytes, found " +

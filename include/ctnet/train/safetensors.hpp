@@ -8,6 +8,12 @@
 // space-padded to a multiple of 8 bytes, and replaces `path` atomically (a crash leaves the old file or the new
 // one, never half of one). load_safetensors trusts nothing in the file: every length, offset and type is checked
 // before use, and any defect throws CheckpointError naming the path and the precise reason.
+// Limits (hostile files): the path must be a regular file; the header is at most safetensors_max_header_bytes
+// (100 MB, the reference implementation's limit) and no larger than the file, nests at most 64 deep and holds
+// at most safetensors_max_header_values (2^22) JSON values, so parsing it costs at most a few hundred MB; each
+// tensor's byte range must lie in the file, match its shape and dtype, and the ranges must tile the data
+// buffer exactly (no overlap, hole or tail) before any tensor is allocated, so tensor memory never exceeds the
+// file's size.
 #pragma once
 
 #include <algorithm>
@@ -62,6 +68,9 @@ inline std::size_t safetensors_dtype_size(std::string_view dtype) noexcept {
 }
 
 inline constexpr std::uint64_t safetensors_max_header_bytes = 100'000'000;  // the reference implementation's limit
+// About 400,000 tensors (a tensor is 6 values plus one per dimension); bounds the parsed header's memory,
+// which is ~40 bytes per value, whatever the header's text.
+inline constexpr std::size_t safetensors_max_header_values = std::size_t{1} << 22;
 
 struct TensorRecord {
   std::string name;
@@ -69,7 +78,10 @@ struct TensorRecord {
   std::vector<std::int64_t> shape;
   std::vector<std::uint8_t> bytes;
 
+  // A loaded tensor's shape multiplies out to its byte count, so this cannot overflow; a zero dimension is
+  // looked for first because [huge, huge, 0] is a valid empty tensor whose product would overflow on the way.
   std::int64_t numel() const {
+    if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
     std::int64_t n = 1;
     for (const auto d : shape) n *= d;
     return n;
@@ -202,11 +214,16 @@ inline void save_safetensors(const std::string& path, const std::vector<TensorVi
 inline SafetensorsFile load_safetensors(const std::string& path) {
   auto fail = [&](const std::string& reason) { detail::safetensors_fail(path, reason); };
   std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    fail("cannot open: " + (ec ? ec.message() : std::make_error_code(std::errc::no_such_file_or_directory).message()));
+  if (std::filesystem::is_directory(status)) fail("cannot open: it is a directory, not a file");
+  if (!std::filesystem::is_regular_file(status)) fail("cannot open: not a regular file");
   const std::uint64_t file_size = std::filesystem::file_size(path, ec);
   if (ec) fail("cannot open: " + ec.message());
   if (file_size < 8) fail("file is " + std::to_string(file_size) + " bytes, shorter than 8 bytes (the header size)");
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open for reading");
+  if (!in) fail("cannot open for reading: " + std::error_code(errno, std::generic_category()).message());
   std::uint64_t n = 0;
   if (!in.read(reinterpret_cast<char*>(&n), 8)) fail("cannot read the header size");
   if (n > safetensors_max_header_bytes)
@@ -221,7 +238,9 @@ inline SafetensorsFile load_safetensors(const std::string& path) {
   JsonValue header;
   try {
     // Duplicates are kept so they can be reported below as what they are (a duplicate tensor name, ...).
-    header = parse_json(text, {.max_depth = 64, .allow_duplicate_keys = true});
+    header = parse_json(text, {.max_depth = 64,
+                               .allow_duplicate_keys = true,
+                               .max_values = safetensors_max_header_values});
   } catch (const JsonError& e) {
     fail("header is not valid JSON: " + e.reason() + " at byte " + std::to_string(e.position()) + " of the header");
   }
@@ -295,8 +314,7 @@ inline SafetensorsFile load_safetensors(const std::string& path) {
   }
 
   // The buffer must be exactly the tensors, back to back: overlaps alias data, holes and tails hide data.
-  // (std::sort with the index as the last key: the order stable_sort would give, without libstdc++'s
-  // deprecated get_temporary_buffer that clang warns about.)
+  // Ties broken by header order, as a stable sort would (std::stable_sort warns under clang 19 + libstdc++ 12).
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end != b.end ? a.end < b.end : a.index < b.index;
   });
