@@ -28,12 +28,13 @@ Number parse_number(const std::string& option, const std::string& text, Number l
   const char* first = text.data();
   const char* last = text.data() + text.size();
   const auto [end, ec] = std::from_chars(first, last, value);
+  const auto range = [&] { return " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]"; };
+  if (ec == std::errc::result_out_of_range && end == last) throw ctnet::OptionError(option + ": " + text + range());
   if (text.empty() || ec != std::errc() || end != last)
     throw ctnet::OptionError(option + ": '" + text + "' is not a valid " +
                              (std::is_integral_v<Number> ? "integer" : "number"));
   if (!(value >= lo && value <= hi))
-    throw ctnet::OptionError(option + ": " + text + " is out of range [" + std::to_string(lo) + ", " +
-                             std::to_string(hi) + "]");
+    throw ctnet::OptionError(option + ": " + text + range());
   return value;
 }
 
