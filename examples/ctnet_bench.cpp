@@ -254,6 +254,7 @@ int run(int argc, char** argv) {
   // An option that the chosen run does not use is refused, never silently ignored.
   if (device == "cuda") {
     examples::refuse_options(cli, {"--per-layer", "--only", "--threads"}, "with --device cuda");
+    if (!g.time_to_accuracy) examples::refuse_options(cli, {"--target", "--epochs"}, "with --time-to-accuracy off");
     g.data = o.data;
     g.steps = o.steps;
     g.reps = o.reps;

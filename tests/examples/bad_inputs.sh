@@ -274,6 +274,9 @@ case "$case_name" in
     expect 2 "--reps: does not apply with --only latency_b1" ctnet_bench --data "$good" --only latency_b1 --reps 2 ;;
   bench_per_layer_with_cuda)
     expect 2 "--per-layer: does not apply with --device cuda" ctnet_bench --device cuda --per-layer ;;
+  bench_target_without_time_to_accuracy)
+    expect 2 "--target: does not apply with --time-to-accuracy off" ctnet_bench --device cuda --time-to-accuracy off \
+      --target 99 ;;
   duplicate_option)
     expect 2 "--epochs: given twice" mnist_step1_skeleton --data "$good" --epochs 1 --epochs 2 ;;
   epochs_zero)
@@ -325,6 +328,9 @@ case "$case_name" in
     [[ -p "$tmp/log.csv" ]] || fail "the FIFO was replaced" ;;
   save_same_as_csv)
     expect 2 "--save and --csv both name '$tmp/x'" mnist_step1_skeleton --data "$good" --save "$tmp/x" --csv "$tmp/x" ;;
+  device_cuda_unavailable)  # a CPU-only build (or no GPU): one line, exit 1
+    expect 1 "--device cuda: (this binary was built without CUDA support|no usable CUDA device)" \
+      mnist_step1_skeleton --data "$good" --epochs 1 --device cuda ;;
   good_run_saves)  # the control: good data and paths train, log and save
     expect 0 '"example":"mnist_step1_skeleton"' mnist_step1_skeleton --data "$good" --epochs 1 --batch 32 --threads 1 \
       --progress off --csv "$tmp/log.csv" --save "$tmp/m.safetensors"

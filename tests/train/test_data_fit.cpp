@@ -93,22 +93,29 @@ TEST_CASE("data that fit train, and the check costs no step") {
 }
 
 TEST_CASE("check_fits on every input rank") {
+  using Image = Shape<1, 28, 28>;
+  using Plane = Shape<28, 28>;
+  using Flat = Shape<784>;
+  using Rgb = Shape<3, 28, 28>;
+  using Narrow = Shape<28, 27>;
+  using Flat785 = Shape<785>;
+  using Four = Shape<4, 14, 14>;
   const Dataset d = make_data(3, 28, 28, 3);
-  CHECK_NOTHROW(check_fits<Shape<1, 28, 28>>(d, 10));
-  CHECK_NOTHROW(check_fits<Shape<28, 28>>(d, 10));
-  CHECK_NOTHROW(check_fits<Shape<784>>(d, 10));  // a flat input takes the pixels in row-major order
-  CHECK_NOTHROW(check_fits<Shape<1, 28, 28>>(d, 3));
-  CHECK_NOTHROW(check_fits<Shape<1, 28, 28>>(d, 0));  // 0: labels not checked
-  CHECK_THROWS_WITH_AS(check_fits<Shape<1, 28, 28>>(d, 2), doctest::Contains("label 2 (sample 2) is outside 0..1"),
+  CHECK_NOTHROW(check_fits<Image>(d, 10));
+  CHECK_NOTHROW(check_fits<Plane>(d, 10));
+  CHECK_NOTHROW(check_fits<Flat>(d, 10));  // a flat input takes the pixels in row-major order
+  CHECK_NOTHROW(check_fits<Image>(d, 3));
+  CHECK_NOTHROW(check_fits<Image>(d, 0));  // 0: labels not checked
+  CHECK_THROWS_WITH_AS(check_fits<Image>(d, 2), doctest::Contains("label 2 (sample 2) is outside 0..1"),
                        DataError);
-  CHECK_THROWS_WITH_AS(check_fits<Shape<3, 28, 28>>(d, 10),
+  CHECK_THROWS_WITH_AS(check_fits<Rgb>(d, 10),
                        "ctnet: Dataset: images are 1x28x28 (784 values), the network's input is 3x28x28 (2352)",
                        DataError);
-  CHECK_THROWS_WITH_AS(check_fits<Shape<28, 27>>(d, 10), doctest::Contains("the network's input is 28x27 (756)"),
+  CHECK_THROWS_WITH_AS(check_fits<Narrow>(d, 10), doctest::Contains("the network's input is 28x27 (756)"),
                        DataError);
-  CHECK_THROWS_WITH_AS(check_fits<Shape<785>>(d, 10), doctest::Contains("the network's input is 785 (785)"),
+  CHECK_THROWS_WITH_AS(check_fits<Flat785>(d, 10), doctest::Contains("the network's input is 785 (785)"),
                        DataError);
-  CHECK_THROWS_AS(check_fits<Shape<4, 14, 14>>(d, 10), DataError);  // 784 values, but 4 channels
+  CHECK_THROWS_AS(check_fits<Four>(d, 10), DataError);  // 784 values, but 4 channels
 }
 
 TEST_CASE("check_image_shape and check_label_range name the Dataset's files; slice keeps them") {
