@@ -77,17 +77,17 @@ expect() {
   local want_rc="$1" regex="$2" program="$3"
   shift 3
   [[ -x "$bin/$program" ]] || fail "$bin/$program is not built"
-  timeout 120 "$bin/$program" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
+  timeout 120 "$bin/$program" "$@" > "$tmp/.out" 2> "$tmp/.err" < /dev/null
   local rc=$?
   echo "$program $* -> exit $rc"
-  sed 's/^/  stderr: /' "$tmp/err"
-  ((rc == want_rc)) || { sed 's/^/  stdout: /' "$tmp/out" | tail -5; fail "exit status $rc, expected $want_rc"; }
+  sed 's/^/  stderr: /' "$tmp/.err"
+  ((rc == want_rc)) || { sed 's/^/  stdout: /' "$tmp/.out" | tail -5; fail "exit status $rc, expected $want_rc"; }
   if ((want_rc == 0)); then
-    grep -Eq -- "$regex" "$tmp/out" || { tail -5 "$tmp/out"; fail "stdout does not match /$regex/"; }
+    grep -Eq -- "$regex" "$tmp/.out" || { tail -5 "$tmp/.out"; fail "stdout does not match /$regex/"; }
   else
-    [[ "$(wc -l < "$tmp/err")" -eq 1 ]] || fail "stderr has $(wc -l < "$tmp/err") lines, expected exactly one"
-    grep -q '^error: ' "$tmp/err" || fail "stderr does not start with 'error: '"
-    grep -Eq -- "$regex" "$tmp/err" || fail "stderr does not match /$regex/"
+    [[ "$(wc -l < "$tmp/.err")" -eq 1 ]] || fail "stderr has $(wc -l < "$tmp/.err") lines, expected exactly one"
+    grep -q '^error: ' "$tmp/.err" || fail "stderr does not start with 'error: '"
+    grep -Eq -- "$regex" "$tmp/.err" || fail "stderr does not match /$regex/"
   fi
 }
 
@@ -292,9 +292,9 @@ case "$case_name" in
   summaries_argument)
     expect 2 "unknown option 'extra' \(see mnist_summaries --help\)" mnist_summaries extra ;;
   save_directory)  # a bad --save is refused before the data are read (here they do not even exist)
-    mkdir "$tmp/out"
-    expect 2 "--save: '$tmp/out' is a directory, not a file" mnist_step1_skeleton --data "$tmp/nowhere" "${quick[@]}" \
-      --save "$tmp/out" ;;
+    mkdir "$tmp/saved"
+    expect 2 "--save: '$tmp/saved' is a directory, not a file" mnist_step1_skeleton --data "$tmp/nowhere" "${quick[@]}" \
+      --save "$tmp/saved" ;;
   save_missing_directory)
     expect 2 "--save: directory '$tmp/no/such' \(of '$tmp/no/such/m\.safetensors'\) does not exist" \
       mnist_step1_skeleton --data "$tmp/nowhere" "${quick[@]}" --save "$tmp/no/such/m.safetensors" ;;
