@@ -267,7 +267,8 @@ int run(int argc, char** argv) {
                            "with --device cpu (it is a --device cuda option)");
   if (!o.only.empty() && o.only != "train") {
     examples::refuse_options(cli, {"--steps"}, "with --only " + o.only + " (it sets the training steps)");
-    if (!o.per_layer) examples::refuse_options(cli, {"--batch"}, "with --only " + o.only + " (it is the training batch)");
+    if (!o.per_layer)
+      examples::refuse_options(cli, {"--batch"}, "with --only " + o.only + " (it is the training batch)");
   }
   if (o.only == "latency_b1") examples::refuse_options(cli, {"--reps"}, "with --only latency_b1 (1000 timed calls)");
   return o.model == "reference" ? bench<mnist::Reference>(o) : bench<mnist::Step3Gap>(o);
