@@ -68,6 +68,14 @@ int bench(const BenchOptions& o) {
   using namespace ctnet;
   Cpu::set_threads(o.threads);
   const Dataset train = load_mnist_split(o.data, true), test = load_mnist_split(o.data, false);
+  check_fits<typename Net::input_shape_t>(train, 10);  // the loops below read 784 bytes per image
+  check_fits<typename Net::input_shape_t>(test, 10);
+  if (test.count < 1000)  // infer runs batches of 1000, latency_b1 the first 1000 images
+    throw DataError("'" + test.images_file + "' holds " + std::to_string(test.count) +
+                    " test images; ctnet_bench needs at least 1000");
+  if (o.batch > train.count)
+    throw DataError("--batch " + std::to_string(o.batch) + ": '" + train.images_file + "' holds only " +
+                    std::to_string(train.count) + " training images");
   Model<Net> model(1, o.batch, 1000);
   SGD<float> sgd(0.01, 0.9);
   // The data stay bytes; each byte value's normalised float is computed once, as the loader computes it.
@@ -181,9 +189,7 @@ int bench(const BenchOptions& o) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
+int run(int argc, char** argv) {
   const auto program_start = std::chrono::steady_clock::now();
   BenchOptions o;
   examples::CudaBenchOptions g;  // --device cuda
@@ -245,9 +251,10 @@ int main(int argc, char** argv) try {
   cli.option("--epochs", "N", "cuda: time_to_accuracy's epoch budget, the span of its OneCycleLR, 1-1000 (default: 15)",
              [&](const std::string& v) { g.max_epochs = examples::parse_number<int>("--epochs", v, 1, 1000); });
   if (!cli.parse(argc, argv, std::cout)) return 0;
+  // An option that the chosen run does not use is refused, never silently ignored.
   if (device == "cuda") {
-    if (o.per_layer) throw ctnet::OptionError("--per-layer: not available with --device cuda");
-    if (!o.only.empty()) throw ctnet::OptionError("--only: not available with --device cuda");
+    examples::refuse_options(cli, {"--per-layer", "--only", "--threads"}, "with --device cuda");
+    if (!g.time_to_accuracy) examples::refuse_options(cli, {"--target", "--epochs"}, "with --time-to-accuracy off");
     g.data = o.data;
     g.steps = o.steps;
     g.reps = o.reps;
@@ -256,11 +263,19 @@ int main(int argc, char** argv) try {
     return examples::bench_on_cuda(g, program_start);
   }
   if (o.model == "both") throw ctnet::OptionError("--model: both is for --device cuda; choose reference or flagship");
+  examples::refuse_options(cli, {"--cuda-graph", "--time-to-accuracy", "--target", "--epochs"},
+                           "with --device cpu (it is a --device cuda option)");
+  if (!o.only.empty() && o.only != "train") {
+    examples::refuse_options(cli, {"--steps"}, "with --only " + o.only + " (it sets the training steps)");
+    if (!o.per_layer)
+      examples::refuse_options(cli, {"--batch"}, "with --only " + o.only + " (it is the training batch)");
+  }
+  if (o.only == "latency_b1") examples::refuse_options(cli, {"--reps"}, "with --only latency_b1 (1000 timed calls)");
   return o.model == "reference" ? bench<mnist::Reference>(o) : bench<mnist::Step3Gap>(o);
-} catch (const ctnet::OptionError& e) {
-  std::cerr << "error: " << e.what() << "\n(see ctnet_bench --help)\n";
-  return 2;
-} catch (const ctnet::Error& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return examples::guarded_main("ctnet_bench", [&] { return run(argc, argv); });
 }

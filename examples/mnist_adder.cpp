@@ -30,25 +30,25 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
   Cpu::set_threads(o.threads);
   std::cout << c.description << "\n\n";
   summary<Net>(std::cout);
-  const examples::MnistSplits data = examples::load_splits(o);
+  // The image input is the network's first; labels are digits 0-9, so every sum is one of the 19 classes.
+  using ImageShape = typename tuple_component<typename Net::input_shape_t, 0>::type;
+  static_assert(ImageShape::size == 784, "mnist_adder: the image input is 1x28x28");
+  const examples::MnistSplits data = examples::load_splits<ImageShape>(o, 10);
   DataLoader train_loader(data.train, examples::train_loader_options(o)),
       test_loader(data.test, examples::test_loader_options());
 
   std::cout << "\ndata: " << data.train.count << " training and " << data.test.count << " test images, each paired with a "
             << "random digit (fresh pairing each training epoch, fixed pairing for the test set)\nsum loss: "
-            << (mse ? "MSE on one output, rounded" : "NLL over 19 classes") << "; OneCycleLR max_lr " << o.lr
+            << (mse ? "MSE on one output, rounded" : "NLL over 19 classes") << "; "
+            << (o.schedule == "onecycle" ? "OneCycleLR max_lr " : "StepLR lr ") << o.lr
             << ", batch " << o.batch << ", seed " << o.seed << ", " << o.threads << " threads\n\n";
 
   Model<Net> model(o.seed, o.batch, examples::test_batch);
   const MultiTaskLoss loss = MultiTaskLoss::for_output<typename Net::output_shape_t>(
       {{"digit", TaskLoss::nll, 10, 1.0}, {"sum", mse ? TaskLoss::mse : TaskLoss::nll, mse ? 1 : 19, 1.0}});
   SGD<float> sgd(o.lr, 0.9, 0, o.weight_decay);
-  OneCycleLR::Options oc;
-  oc.max_lr = o.lr;
-  oc.total_steps = long(train_loader.batches_per_epoch()) * o.epochs;
-  oc.pct_start = 0.25;
-  oc.cycle_momentum = false;
-  const OneCycleLR schedule(oc);
+  // --schedule: OneCycleLR per batch (the default) or StepLR per epoch, as the other examples.
+  const auto lr_at = examples::lr_schedule(o, c, train_loader.batches_per_epoch());
 
   std::vector<float> x(std::size_t(examples::test_batch) * 785), grad(std::size_t(o.batch) * Net::output_shape_t::size);
   std::vector<int> sums(examples::test_batch);
@@ -98,7 +98,7 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
     progress.start(label, train_loader.batches_per_epoch());
     long done = 0;
     while (train_loader.next(batch)) {
-      lr = schedule.lr_at(step++);
+      lr = lr_at(step++, epoch);
       sgd.set_lr(lr);
       const auto targets = prepare(batch, [&](int index) { return paired_digit(o.seed, std::uint64_t(epoch), index); });
       const float* out = model.forward(x.data(), batch.size);
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   c.translate = 0.08f;
   c.weight_decay = 1e-4;
   std::string sum_loss = "nll";
-  try {
+  return examples::guarded_main(c.name, [&] {
     bool help = false;
     const examples::RunOptions o = examples::parse_options(argc, argv, c, help, [&](examples::CommandLine& cli) {
       cli.option("--sum-loss", "KIND", "nll (the sum as one of 19 classes) or mse (one regressed number, rounded) "
@@ -190,11 +190,5 @@ int main(int argc, char** argv) {
     });
     if (help) return 0;
     return sum_loss == "mse" ? run_adder<mnist::AdderMse>(o, c, true) : run_adder<mnist::Adder>(o, c, false);
-  } catch (const OptionError& e) {
-    std::cerr << "error: " << e.what() << "\n(see mnist_adder --help)\n";
-    return 2;
-  } catch (const Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

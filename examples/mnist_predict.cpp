@@ -4,7 +4,11 @@
 //   mnist_predict --model mnist_step3_gap.safetensors --test 10
 //
 // The checkpoint records which example saved it, so the matching network type is chosen automatically.
+// Every input is checked before any output: each image path must be a regular file, the --test data must
+// be 28x28 images with labels 0-9 and hold at least N images; --data and --invert are refused when there
+// is nothing for them to act on. Any failure is one "error: ..." line (exit 2 bad usage, 1 bad input).
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -43,6 +47,15 @@ bool looks_dark_on_light(const ctnet::GrayImage& img) {
 template <class Net>
 int predict(const PredictOptions& o) {
   using namespace ctnet;
+  static_assert(Model<Net>::input_size == 784, "mnist_predict: the MNIST networks take one 28x28 image");
+  Dataset test;
+  if (o.test > 0) {  // read and check the data before the work starts
+    test = load_mnist_split(o.data, false);
+    check_fits<typename Net::input_shape_t>(test, 10);
+    if (o.test > test.count)
+      throw DataError("--test " + std::to_string(o.test) + ": '" + test.images_file + "' holds only " +
+                      std::to_string(test.count) + " images");
+  }
   Model<Net> model(0, 1);
   load_checkpoint(model, o.model);
   model.eval();
@@ -60,8 +73,7 @@ int predict(const PredictOptions& o) {
   };
   long right = 0;
   if (o.test > 0) {
-    const Dataset test = load_mnist_split(o.data, false);
-    const long n = std::min<long>(o.test, test.count);
+    const long n = o.test;
     for (long i = 0; i < n; ++i) {
       for (int p = 0; p < 784; ++p) x[std::size_t(p)] = normalize(float(test.image(int(i))[p]) / 255.0f);
       right += classify("test[" + std::to_string(i) + "]", test.labels[std::size_t(i)]);
@@ -81,9 +93,7 @@ int predict(const PredictOptions& o) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
+int run(int argc, char** argv) {
   PredictOptions o;
   examples::CommandLine cli("mnist_predict [options] [IMAGE.png|IMAGE.pgm ...]",
                             "Classify handwritten digits with a checkpoint saved by an MNIST example (--save).\n"
@@ -114,6 +124,16 @@ int main(int argc, char** argv) try {
   if (!cli.parse(int(args.size()), args.data(), std::cout)) return 0;
   if (o.model.empty()) throw ctnet::OptionError("--model PATH is required");
   if (o.images.empty() && o.test == 0) throw ctnet::OptionError("nothing to classify: give image files or --test N");
+  if (o.test == 0) examples::refuse_options(cli, {"--data"}, "without --test");
+  if (o.images.empty()) examples::refuse_options(cli, {"--invert"}, "without image files");
+  for (const std::string& path : o.images) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (!fs::exists(st)) throw ctnet::DataError("image file '" + path + "' not found");
+    if (fs::is_directory(st)) throw ctnet::DataError("'" + path + "' is a directory, not an image file");
+    if (!fs::is_regular_file(st)) throw ctnet::DataError("'" + path + "' is not a regular file (a PNG or PGM image)");
+  }
 
   const ctnet::SafetensorsFile file = ctnet::load_safetensors(o.model);
   const auto it = file.metadata.find("user.example");
@@ -123,10 +143,10 @@ int main(int argc, char** argv) try {
   if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o);
   if (example == "mnist_session3") return predict<mnist::Session3>(o);
   throw ctnet::CheckpointError("'" + o.model + "' was saved by '" + example + "', which mnist_predict does not know");
-} catch (const ctnet::OptionError& e) {
-  std::cerr << "error: " << e.what() << "\n(see mnist_predict --help)\n";
-  return 2;
-} catch (const ctnet::Error& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return examples::guarded_main("mnist_predict", [&] { return run(argc, argv); });
 }

@@ -1,13 +1,20 @@
 // examples/common/cli.hpp — strict command-line options for the example programs.
 //
 // Requires: C++20. Guarantees: every option is validated (number syntax, range) and a bad one throws
-// ctnet::OptionError naming the option, the value and what is allowed; --help text states each default.
+// ctnet::OptionError naming the option, the value and what is allowed; an option given twice is an error,
+// not "the last one wins"; --help text states each default. guarded_main runs a program's body and turns
+// whatever it throws into exactly one "error: ..." line on stderr: exit 2 for bad usage (OptionError), 1
+// for everything else (bad data, checkpoints, I/O, out of memory), so no program ends in an abort.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <iostream>
 #include <limits>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -21,12 +28,13 @@ Number parse_number(const std::string& option, const std::string& text, Number l
   const char* first = text.data();
   const char* last = text.data() + text.size();
   const auto [end, ec] = std::from_chars(first, last, value);
+  const auto range = [&] { return " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]"; };
+  if (ec == std::errc::result_out_of_range && end == last) throw ctnet::OptionError(option + ": " + text + range());
   if (text.empty() || ec != std::errc() || end != last)
     throw ctnet::OptionError(option + ": '" + text + "' is not a valid " +
                              (std::is_integral_v<Number> ? "integer" : "number"));
   if (!(value >= lo && value <= hi))
-    throw ctnet::OptionError(option + ": " + text + " is out of range [" + std::to_string(lo) + ", " +
-                             std::to_string(hi) + "]");
+    throw ctnet::OptionError(option + ": " + text + range());
   return value;
 }
 
@@ -46,6 +54,7 @@ class CommandLine {
 
   // Returns false when --help was given (the usage has been printed).
   bool parse(int argc, char** argv, std::ostream& out) {
+    given_.clear();
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
       if (arg == "--help" || arg == "-h") {
@@ -60,7 +69,9 @@ class CommandLine {
         has_inline_value = true;
       }
       const Option* opt = find(arg);
-      if (!opt) throw ctnet::OptionError("unknown option '" + arg + "' (see --help)");
+      if (!opt) throw ctnet::OptionError("unknown option '" + arg + "'");
+      if (given(arg)) throw ctnet::OptionError(arg + ": given twice");
+      given_.push_back(arg);
       if (!opt->value_name.empty() && !has_inline_value) {
         if (i + 1 >= argc) throw ctnet::OptionError(arg + ": missing value (" + opt->value_name + ")");
         value = argv[++i];
@@ -71,6 +82,10 @@ class CommandLine {
     }
     return true;
   }
+
+  // Whether `name` was on the command line (so an option that does not apply can be refused).
+  bool given(const std::string& name) const { return std::find(given_.begin(), given_.end(), name) != given_.end(); }
+  const std::vector<std::string>& given_names() const { return given_; }
 
   void usage(std::ostream& out) const {
     out << "usage: " << program_ << " [options]\n\n" << description_ << "\n\noptions:\n";
@@ -95,6 +110,39 @@ class CommandLine {
   }
   std::string program_, description_;
   std::vector<Option> options_;
+  std::vector<std::string> given_;
 };
+
+// Throws OptionError unless none of `options` was given: they do not apply to what the program was asked
+// to do (`why`, e.g. "with --device cpu").
+inline void refuse_options(const CommandLine& cli, const std::vector<std::string>& options, const std::string& why) {
+  for (const std::string& name : options)
+    if (cli.given(name)) throw ctnet::OptionError(name + ": does not apply " + why);
+}
+
+// The one error line every program ends with when it fails. OptionError: bad usage (2, with a pointer
+// to --help); any other exception: bad input or a failure of the machine (1).
+template <class Body>
+int guarded_main(const std::string& program, Body&& body) noexcept {
+  try {
+    try {
+      return body();
+    } catch (const ctnet::OptionError& e) {
+      std::cerr << "error: " << e.what() << " (see " << program << " --help)" << std::endl;
+      return 2;
+    } catch (const std::bad_alloc&) {
+      std::cerr << "error: " << program << ": out of memory" << std::endl;
+      return 1;
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << std::endl;
+      return 1;
+    } catch (...) {
+      std::cerr << "error: " << program << ": unknown exception" << std::endl;
+      return 1;
+    }
+  } catch (...) {  // writing the message itself failed: still no abort
+    return 1;
+  }
+}
 
 }  // namespace examples

@@ -2,7 +2,9 @@
 //
 // Requires: RunOptions (options.hpp). Guarantees: the training split honours --train-limit, the test split
 // --test-limit; training batches are shuffled from --seed and augmented by --rotation/--translate; test
-// batches are 1000 images in file order. Missing or malformed files throw ctnet::DataError.
+// batches are 1000 images in file order. Missing or malformed files, files whose images do not fit the
+// network's input (InputShape) or whose labels do not fit its classes, and a limit above what a file holds
+// throw ctnet::DataError naming the file, before anything is trained. No Eigen: the CUDA driver uses it.
 #pragma once
 
 #include <ctnet/data/loader.hpp>
@@ -16,10 +18,22 @@ struct MnistSplits {
   ctnet::Dataset train, test;
 };
 
-inline MnistSplits load_splits(const RunOptions& o) {
+// The first `limit` samples of `data` (all when limit is 0); `option` names the limit in the error.
+inline ctnet::Dataset limited(ctnet::Dataset data, long limit, const char* option) {
+  if (limit > data.count)
+    throw ctnet::DataError(std::string(option) + " " + std::to_string(limit) + ": '" + data.images_file +
+                           "' holds only " + std::to_string(data.count) + " images");
+  return limit ? ctnet::slice(data, 0, int(limit)) : data;
+}
+
+// Every MNIST example's network takes one 1x28x28 image (the adder: plus a digit) and scores 10 digits.
+template <class InputShape = ctnet::Shape<1, 28, 28>>
+MnistSplits load_splits(const RunOptions& o, int classes = 10) {
   MnistSplits s{ctnet::load_mnist_split(o.data, true), ctnet::load_mnist_split(o.data, false)};
-  if (o.train_limit) s.train = ctnet::slice(s.train, 0, int(o.train_limit));
-  if (o.test_limit) s.test = ctnet::slice(s.test, 0, int(o.test_limit));
+  ctnet::check_fits<InputShape>(s.train, classes);
+  ctnet::check_fits<InputShape>(s.test, classes);
+  s.train = limited(std::move(s.train), o.train_limit, "--train-limit");
+  s.test = limited(std::move(s.test), o.test_limit, "--test-limit");
   return s;
 }
 

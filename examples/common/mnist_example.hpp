@@ -5,8 +5,11 @@
 // summary, trains with SGD (momentum) under OneCycleLR or StepLR, evaluates on the test set after every
 // epoch, prints one line per epoch and writes the same to a CSV file, optionally saves a checkpoint, and
 // ends with one JSON line (example, parameters, epochs, seed, per-epoch test accuracy, best, last,
-// seconds). Errors in options or data print "error: ..." and exit with status 2 or 1. Given a CudaRun
-// (common/cuda_driver.hpp), it also offers --device cuda and --cuda-graph and hands a cuda run to it.
+// seconds). Errors in options or data print one "error: ..." line and exit with status 2 or 1 (see
+// guarded_main in cli.hpp); data that do not fit Net (image shape, labels) and unwritable --save/--csv
+// paths are refused before training. Given a CudaRun (common/cuda_driver.hpp), it also offers --device
+// cuda and --cuda-graph and hands a cuda run to it; options that do not apply to the chosen device are
+// refused (--cuda-graph on the CPU, --threads on the GPU).
 #pragma once
 
 #include <algorithm>
@@ -39,9 +42,9 @@
 
 namespace examples {
 
-// `cuda`, when given, trains the same network on a GPU for --device cuda (see common/cuda_driver.hpp).
+// The program: `cuda`, when given, trains the same network on a GPU for --device cuda (see common/cuda_driver.hpp).
 template <class Net>
-int run_mnist_example(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda = nullptr) try {
+int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda) {
   using namespace ctnet;
   bool help = false;
   std::string device = "cpu";
@@ -52,13 +55,19 @@ int run_mnist_example(int argc, char** argv, const MnistExampleConfig& config, C
   if (help) return 0;
   o.device = device;
   o.cuda_graph = cuda_graph;
-  if (o.device == "cuda") return cuda(o, config);
+  if (o.device == "cuda") {
+    if (o.was_given("--threads")) throw OptionError("--threads: does not apply with --device cuda");
+    return cuda(o, config);
+  }
+  if (o.was_given("--cuda-graph")) throw OptionError("--cuda-graph: applies only with --device cuda");
   Cpu::set_threads(o.threads);
+
+  // The data are read and checked against Net before anything is printed or trained.
+  const MnistSplits data = load_splits<typename Net::input_shape_t>(o, int(Net::output_shape_t::size));
 
   std::cout << config.description << "\n\n";
   summary<Net>(std::cout);
 
-  const MnistSplits data = load_splits(o);
   DataLoader train_loader(data.train, train_loader_options(o)), test_loader(data.test, test_loader_options());
 
   print_run_header(std::cout, o, config, data.train.count, data.test.count, std::to_string(o.threads) + " threads");
@@ -102,12 +111,11 @@ int run_mnist_example(int argc, char** argv, const MnistExampleConfig& config, C
   const JsonValue summary_line = report.json(config, Net::parameter_count, seconds);
   std::cout << to_json(summary_line) << std::endl;
   return 0;
-} catch (const ctnet::OptionError& e) {
-  std::cerr << "error: " << e.what() << "\n(see " << config.name << " --help)\n";
-  return 2;
-} catch (const ctnet::Error& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 1;
+}
+
+template <class Net>
+int run_mnist_example(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda = nullptr) {
+  return guarded_main(config.name, [&] { return mnist_example_body<Net>(argc, argv, config, cuda); });
 }
 
 }  // namespace examples

@@ -2,7 +2,8 @@
 // (mnist_example.hpp) and the CUDA driver (examples/cuda), so it includes neither Eigen nor CUDA.
 //
 // Requires: C++20. Guarantees: parse_options validates every option (OptionError naming it) and its --help
-// states each default; an example's MnistExampleConfig supplies the defaults.
+// states each default; an example's MnistExampleConfig supplies the defaults. The output paths (--save,
+// --csv) are checked here, before any data is read or any step trained (ctnet/core/output_file.hpp).
 #pragma once
 
 #include <algorithm>
@@ -14,8 +15,10 @@
 #include <limits>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <ctnet/core/error.hpp>
+#include <ctnet/core/output_file.hpp>
 
 #include "cli.hpp"
 
@@ -61,7 +64,15 @@ struct RunOptions {
   float rotation = 0, translate = 0;
   std::string device = "cpu";  // "cpu" or "cuda" (add_device_options)
   bool cuda_graph = true;      // cuda: replay the training step as a captured CUDA graph
+  std::vector<std::string> given;  // the options on the command line, so a driver can refuse what it ignores
+  bool was_given(const std::string& name) const { return std::find(given.begin(), given.end(), name) != given.end(); }
 };
+
+// Throws OptionError naming `option` unless `path` can be written (see ctnet/core/output_file.hpp).
+inline void check_output_option(const std::string& option, const std::string& path) {
+  if (const std::string problem = ctnet::output_file_problem(path); !problem.empty())
+    throw ctnet::OptionError(option + ": " + problem);
+}
 
 // The run an example's recipe describes, before the command line changes it.
 inline RunOptions recipe_defaults(const MnistExampleConfig& c) {
@@ -146,6 +157,11 @@ inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig&
              });
   if (extra) extra(cli);
   help = !cli.parse(argc, argv, std::cout);
+  o.given = cli.given_names();
+  if (help) return o;
+  if (!o.save.empty()) check_output_option("--save", o.save);
+  if (o.csv != "-") check_output_option("--csv", o.csv);
+  if (!o.save.empty() && o.save == o.csv) throw ctnet::OptionError("--save and --csv both name '" + o.save + "'");
   return o;
 }
 

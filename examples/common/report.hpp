@@ -79,6 +79,7 @@ class RunReport {
  public:
   explicit RunReport(const RunOptions& o) : options_(o) {
     if (o.csv != "-") {
+      check_output_option("--csv", o.csv);  // never a directory, device, FIFO or link
       csv_.open(o.csv);
       if (!csv_) throw ctnet::OptionError("--csv: cannot write '" + o.csv + "'");
       csv_ << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,test_correct,test_total,lr,seconds\n";

@@ -39,6 +39,7 @@
 #include <ctnet/train/progress.hpp>
 
 #include "../common/cuda_driver.hpp"
+#include "../common/mnist_data.hpp"
 #include "../common/options.hpp"
 #include "../common/report.hpp"
 
@@ -305,17 +306,16 @@ class MnistTrainer {
 };
 
 template <class Net>
-int run_cuda_example(const RunOptions& o, const MnistExampleConfig& config) try {
+int run_cuda_example(const RunOptions& o, const MnistExampleConfig& config) {  // errors: the caller's guarded_main
   if (!require_device("--device cuda")) return 1;
   const std::string gpu = device_name();
 
   std::cout << config.description << "\n\n";
   summary<Net>(std::cout);
 
-  Dataset train = load_mnist_split(o.data, true);
-  Dataset test = load_mnist_split(o.data, false);
-  if (o.train_limit) train = slice(train, 0, int(o.train_limit));
-  if (o.test_limit) test = slice(test, 0, int(o.test_limit));
+  MnistSplits splits = load_splits<typename Net::input_shape_t>(o, int(Net::output_shape_t::size));
+  Dataset& train = splits.train;
+  Dataset& test = splits.test;
 
   TrainerOptions t;
   t.seed = o.seed;
@@ -375,12 +375,6 @@ int run_cuda_example(const RunOptions& o, const MnistExampleConfig& config) try 
   line["cuda_graph"] = trainer.graph_used();
   std::cout << to_json(line) << std::endl;
   return 0;
-} catch (const OptionError& e) {
-  std::cerr << "error: " << e.what() << "\n(see " << config.name << " --help)\n";
-  return 2;
-} catch (const Error& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 1;
 }
 
 }  // namespace examples::cuda_run

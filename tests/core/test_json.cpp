@@ -113,7 +113,19 @@ TEST_CASE("json: numbers keep an exact int64 for integer literals") {
   CHECK(to_json(JsonValue(std::int64_t{-42})) == "-42");
   CHECK(to_json(JsonValue(std::numeric_limits<std::int64_t>::min())) == "-9223372036854775808");
   CHECK(to_json(JsonValue(std::uint64_t{7})) == "7");
-  CHECK_THROWS_AS((void)JsonValue(std::numeric_limits<std::uint64_t>::max()), ctnet::Error);
+  // Above int64 (a --seed of 2^64-1): exact, all digits, and read back as the same uint64.
+  const JsonValue top(std::numeric_limits<std::uint64_t>::max());
+  CHECK(to_json(top) == "18446744073709551615");
+  CHECK(top.as_uint64() == std::numeric_limits<std::uint64_t>::max());
+  CHECK_FALSE(top.is_integer());
+  CHECK_THROWS_AS((void)top.as_int64(), ctnet::Error);
+  CHECK(parse_json("18446744073709551615") == top);
+  CHECK(parse_json("9223372036854775808").as_uint64() == 9223372036854775808ull);
+  CHECK(to_json(JsonValue(std::uint64_t{9007199254740993})) == "9007199254740993");  // above 2^53, exact
+  CHECK(parse_json("7").as_uint64() == 7);
+  CHECK_THROWS_AS((void)parse_json("-7").as_uint64(), ctnet::Error);
+  CHECK_FALSE(parse_json("18446744073709551616").is_uint64());  // beyond uint64: a double, as before
+  CHECK(parse_json("18446744073709551616") != top);
 }
 
 TEST_CASE("json: doubles round-trip exactly; integral doubles print as integers") {

@@ -1,6 +1,9 @@
 // The examples' command-line parsing: bad values are clear errors naming the option.
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <ios>
+#include <new>
 #include <sstream>
 #include <vector>
 
@@ -44,4 +47,65 @@ TEST_CASE("unknown options, missing values and --help") {
   CHECK_THROWS_WITH_AS(parse({"--fast=1"}), doctest::Contains("--fast takes no value"), ctnet::OptionError);
   CHECK_FALSE(parse({"--help"}));
   CHECK(out.str().find("epochs (default: 15)") != std::string::npos);
+}
+
+TEST_CASE("an option given twice is an error, and given() tells what was on the command line") {
+  int epochs = 0;
+  CommandLine cli("prog", "a test program");
+  cli.option("--epochs", "N", "epochs", [&](const std::string& v) { epochs = parse_number<int>("--epochs", v, 1, 9); });
+  cli.flag("--fast", "go fast", [] {});
+  std::ostringstream out;
+  const auto parse = [&](std::vector<const char*> args) {
+    args.insert(args.begin(), "prog");
+    return cli.parse(int(args.size()), const_cast<char**>(args.data()), out);
+  };
+  CHECK_THROWS_WITH_AS(parse({"--epochs", "3", "--epochs=4"}), "ctnet: --epochs: given twice", ctnet::OptionError);
+  CHECK_THROWS_WITH_AS(parse({"--fast", "--fast"}), "ctnet: --fast: given twice", ctnet::OptionError);
+  CHECK(parse({"--epochs", "5"}));  // each parse starts afresh
+  CHECK(cli.given("--epochs"));
+  CHECK_FALSE(cli.given("--fast"));
+  CHECK_THROWS_WITH_AS(examples::refuse_options(cli, {"--fast", "--epochs"}, "with --device cuda"),
+                       "ctnet: --epochs: does not apply with --device cuda", ctnet::OptionError);
+  CHECK_NOTHROW(examples::refuse_options(cli, {"--fast"}, "here"));
+}
+
+TEST_CASE("a number beyond the type's range says out of range, not invalid") {
+  CHECK_THROWS_WITH_AS(parse_number<std::uint64_t>("--seed", "18446744073709551616", 0, UINT64_MAX),
+                       "ctnet: --seed: 18446744073709551616 is out of range [0, 18446744073709551615]",
+                       ctnet::OptionError);
+  CHECK(parse_number<std::uint64_t>("--seed", "18446744073709551615", 0, UINT64_MAX) == UINT64_MAX);
+  CHECK_THROWS_WITH_AS(parse_number<std::uint64_t>("--seed", "-1", 0, UINT64_MAX),
+                       "ctnet: --seed: '-1' is not a valid integer", ctnet::OptionError);
+}
+
+TEST_CASE("guarded_main: one error line, exit 2 for usage, 1 for everything else, never an escape") {
+  std::ostringstream err;
+  std::streambuf* saved = std::cerr.rdbuf(err.rdbuf());
+  const auto run = [&](auto body) {
+    err.str("");
+    return examples::guarded_main("prog", body);
+  };
+  const int usage = run([]() -> int { throw ctnet::OptionError("--x: bad"); });
+  const std::string usage_text = err.str();
+  const int data = run([]() -> int { throw ctnet::DataError("'f': truncated"); });
+  const std::string data_text = err.str();
+  const int memory = run([]() -> int { throw std::bad_alloc(); });
+  const std::string memory_text = err.str();
+  const int io = run([]() -> int { throw std::ios_base::failure("basic_ios::clear"); });
+  const std::string io_text = err.str();
+  const int other = run([]() -> int { throw 42; });
+  const std::string other_text = err.str();
+  const int fine = run([] { return 0; });
+  std::cerr.rdbuf(saved);
+  CHECK(usage == 2);
+  CHECK(usage_text == "error: ctnet: --x: bad (see prog --help)\n");
+  CHECK(data == 1);
+  CHECK(data_text == "error: ctnet: 'f': truncated\n");
+  CHECK(memory == 1);
+  CHECK(memory_text == "error: prog: out of memory\n");
+  CHECK(io == 1);
+  CHECK(io_text.rfind("error: basic_ios::clear", 0) == 0);
+  CHECK(other == 1);
+  CHECK(other_text == "error: prog: unknown exception\n");
+  CHECK(fine == 0);
 }

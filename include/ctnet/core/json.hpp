@@ -242,10 +242,13 @@ class JsonParser {
     }
     const char* first = s_.data() + start;
     const char* last = s_.data() + p_;
-    if (integral) {  // an integer literal too big for int64 falls through to double
+    if (integral) {  // an integer literal beyond int64 is tried as uint64, then falls through to double
       std::int64_t i = 0;
       const auto r = std::from_chars(first, last, i);
       if (r.ec == std::errc() && r.ptr == last) return JsonValue(i);
+      std::uint64_t u = 0;
+      const auto ru = std::from_chars(first, last, u);
+      if (ru.ec == std::errc() && ru.ptr == last) return JsonValue(u);
     }
     double d = 0;
     const auto r = std::from_chars(first, last, d);
@@ -301,8 +304,9 @@ inline void write_json(std::string& out, const JsonValue& v) {
         break;
       }
       // Shortest round-trip form, locale-independent (unlike printf); integral doubles print without ".0".
-      const auto r = v.is_integer() ? std::to_chars(buf, buf + sizeof buf, v.as_int64())
-                                    : std::to_chars(buf, buf + sizeof buf, v.as_double());
+      const auto r = v.is_integer()   ? std::to_chars(buf, buf + sizeof buf, v.as_int64())
+                     : v.is_uint64()  ? std::to_chars(buf, buf + sizeof buf, v.as_uint64())
+                                      : std::to_chars(buf, buf + sizeof buf, v.as_double());
       out.append(buf, r.ptr);
       break;
     }

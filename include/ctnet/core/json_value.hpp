@@ -1,7 +1,8 @@
 // ctnet/core/json_value.hpp — a JSON value: null, bool, number, string, array, object (ordered).
 //
 // Requires: nothing beyond C++20. Guarantees: objects keep member order (so output is deterministic);
-// numbers keep a double and, when they were an integer literal that fits, the exact int64; a value of the
+// numbers keep a double and, when they were an integer literal that fits, the exact int64 (or uint64 above
+// int64's range, so a 64-bit seed round-trips); a value of the
 // wrong kind asked for its contents throws ctnet::Error. Parsing and writing are in json.hpp.
 #pragma once
 
@@ -49,7 +50,11 @@ class JsonValue {
     requires(!std::same_as<T, bool>)
   JsonValue(T i) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
-      if (i > static_cast<T>(std::numeric_limits<std::int64_t>::max())) throw Error("json: integer exceeds int64");
+      // Above int64 (a 64-bit seed, say): kept exact as a uint64, written with all its digits.
+      if (i > static_cast<T>(std::numeric_limits<std::int64_t>::max())) {
+        v_ = Number{static_cast<double>(i), 0, false, static_cast<std::uint64_t>(i)};
+        return;
+      }
     }
     const auto n = static_cast<std::int64_t>(i);
     v_ = Number{static_cast<double>(n), n, true};
@@ -79,6 +84,17 @@ class JsonValue {
   std::int64_t as_int64() const {
     if (!is_integer()) throw Error("json: expected an integer, got " + describe());
     return std::get<Number>(v_).integer;
+  }
+  // An exact non-negative integer up to 2^64-1: an int64 >= 0, or an integer literal above int64.
+  bool is_uint64() const noexcept {
+    if (!is_number()) return false;
+    const Number& n = std::get<Number>(v_);
+    return n.above_int64 != 0 || (n.integral && n.integer >= 0);
+  }
+  std::uint64_t as_uint64() const {
+    if (!is_uint64()) throw Error("json: expected a non-negative integer, got " + describe());
+    const Number& n = std::get<Number>(v_);
+    return n.above_int64 != 0 ? n.above_int64 : static_cast<std::uint64_t>(n.integer);
   }
   const std::string& as_string() const { return get<std::string>("a string"); }
   const Array& as_array() const { return get<Array>("an array"); }
@@ -117,6 +133,7 @@ class JsonValue {
     if (a.kind() != b.kind()) return false;
     if (a.is_number()) {
       const auto &x = std::get<Number>(a.v_), &y = std::get<Number>(b.v_);
+      if (x.above_int64 || y.above_int64) return x.above_int64 == y.above_int64;
       return (x.integral && y.integral) ? x.integer == y.integer : x.value == y.value;
     }
     return a.v_ == b.v_;
@@ -132,6 +149,7 @@ class JsonValue {
     double value = 0;
     std::int64_t integer = 0;
     bool integral = false;
+    std::uint64_t above_int64 = 0;  // nonzero: the exact value, an integer in (INT64_MAX, UINT64_MAX]
     bool operator==(const Number&) const = default;
   };
   template <class T>

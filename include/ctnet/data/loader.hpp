@@ -9,7 +9,8 @@
 // dataset index), so batches are identical for a seed whatever the threads or timing. While the caller
 // works on one batch the next is filled on a worker thread; next() swaps buffers with the caller, so once
 // every buffer has reached its largest size (after two batches) no batch allocates. start_epoch mid-epoch
-// cancels the rest of that epoch; the destructor stops and joins the worker.
+// cancels the rest of that epoch; the destructor stops and joins the worker. check_fits<InputShape>
+// tells whether a Dataset's images and labels fit a network (the trainer calls it before any step).
 #pragma once
 
 #include <algorithm>
@@ -27,10 +28,30 @@
 
 #include "../core/error.hpp"
 #include "../core/rng.hpp"
+#include "../core/shape.hpp"
 #include "mnist.hpp"
 #include "transforms.hpp"
 
 namespace ctnet {
+
+// Throws DataError, naming the file and the shapes found and expected, unless every image of `data` is
+// an input of shape InputShape — one channel of rows x cols ([1,] rows, cols), or rows*cols values for a
+// flat rank-1 input — and, when classes > 0, every label is below `classes`.
+template <class InputShape>
+void check_fits(const Dataset& data, int classes) {
+  static_assert(!is_tuple_shape_v<InputShape>, "ctnet: check_fits: a Dataset feeds a single-input network");
+  constexpr int rank = InputShape::rank;
+  const long found = long(data.rows) * long(data.cols);
+  bool fits = found == InputShape::size;
+  if constexpr (rank == 3) fits = fits && InputShape::dims[0] == 1 && InputShape::dims[1] == data.rows;
+  if constexpr (rank == 2) fits = fits && InputShape::dims[0] == data.rows;
+  if (!fits) {
+    throw DataError(mnist_detail::origin(data.images_file) + "images are 1x" + std::to_string(data.rows) + "x" +
+                    std::to_string(data.cols) + " (" + std::to_string(found) + " values), the network's input is " +
+                    InputShape::str() + " (" + std::to_string(InputShape::size) + ")");
+  }
+  if (classes > 0) check_label_range(data, classes);
+}
 
 struct LoaderOptions {
   int batch_size = 64;

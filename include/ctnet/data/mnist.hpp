@@ -3,8 +3,9 @@
 // Requires: zlib (link -lz) through idx.hpp. The directory holds the four canonical IDX files, raw or .gz
 // (scripts/fetch_mnist.sh puts them there).
 // Guarantees: load_mnist_split returns a consistent Dataset (images.size() == count*rows*cols,
-// labels.size() == count, every label in 0..9) or throws ctnet::DataError naming the file(s) at fault.
-// slice returns a copy of a contiguous range, with bounds checked.
+// labels.size() == count, every label in 0..9) or throws ctnet::DataError naming the file(s) at fault; the
+// Dataset remembers its two files so later checks (check_images_fit, check_labels_fit: loader.hpp, the
+// trainer) can name them. slice returns a copy of a contiguous range, with bounds checked.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,8 @@ struct Dataset {
   int count = 0;
   int rows = 0;
   int cols = 0;
+  std::string images_file;  // where images and labels were read from; empty for data built in memory
+  std::string labels_file;
 
   int image_size() const { return rows * cols; }
   const std::uint8_t* image(int i) const { return images.data() + static_cast<std::size_t>(i) * image_size(); }
@@ -40,6 +43,9 @@ inline std::string join_path(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;
   return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
+
+// "'path': " for messages, or "Dataset: " when the data were built in memory.
+inline std::string origin(const std::string& file) { return file.empty() ? "Dataset: " : "'" + file + "': "; }
 
 }  // namespace mnist_detail
 
@@ -85,7 +91,26 @@ inline Dataset load_mnist_split(const std::string& dir, bool train) {
   out.cols = images.dims[2];
   out.images = std::move(images.bytes);
   out.labels = std::move(labels.bytes);
+  out.images_file = images_path;
+  out.labels_file = labels_path;
   return out;
+}
+
+// Throws DataError, naming the images file, unless each image is rows x cols.
+inline void check_image_shape(const Dataset& data, int rows, int cols) {
+  if (data.rows != rows || data.cols != cols)
+    throw DataError(mnist_detail::origin(data.images_file) + "images are " + std::to_string(data.rows) + "x" +
+                    std::to_string(data.cols) + ", expected " + std::to_string(rows) + "x" + std::to_string(cols));
+}
+
+// Throws DataError, naming the labels file and the first bad sample, unless every label is below `classes`.
+inline void check_label_range(const Dataset& data, int classes) {
+  for (std::size_t i = 0; i < data.labels.size(); ++i) {
+    if (data.labels[i] >= classes)
+      throw DataError(mnist_detail::origin(data.labels_file) + "label " + std::to_string(data.labels[i]) +
+                      " (sample " + std::to_string(i) + ") is outside 0.." + std::to_string(classes - 1) +
+                      ", expected one of " + std::to_string(classes) + " classes");
+  }
 }
 
 // Samples [first, first + count) of `data`, copied.
@@ -98,6 +123,8 @@ inline Dataset slice(const Dataset& data, int first, int count) {
   out.count = count;
   out.rows = data.rows;
   out.cols = data.cols;
+  out.images_file = data.images_file;
+  out.labels_file = data.labels_file;
   const auto size = static_cast<std::size_t>(data.image_size());
   out.images.assign(data.images.begin() + static_cast<std::ptrdiff_t>(first * size),
                     data.images.begin() + static_cast<std::ptrdiff_t>((first + count) * size));

@@ -6,7 +6,9 @@
 //
 // Requires: a little-endian host. Guarantees: save_safetensors writes tensors in the given order with the header
 // space-padded to a multiple of 8 bytes, and replaces `path` atomically (a crash leaves the old file or the new
-// one, never half of one). load_safetensors trusts nothing in the file: every length, offset and type is checked
+// one, never half of one); it refuses (CheckpointError) a `path` or `path.tmp` that is a directory, device,
+// FIFO, socket or symbolic link (see core/output_file.hpp), so nothing but a regular file is ever replaced.
+// load_safetensors trusts nothing in the file: every length, offset and type is checked
 // before use, and any defect throws CheckpointError naming the path and the precise reason.
 // Limits (hostile files): the path must be a regular file; the header is at most safetensors_max_header_bytes
 // (100 MB, the reference implementation's limit) and no larger than the file, nests at most 64 deep and holds
@@ -38,6 +40,7 @@
 
 #include "../core/error.hpp"
 #include "../core/json.hpp"
+#include "../core/output_file.hpp"
 
 namespace ctnet {
 
@@ -155,6 +158,9 @@ struct TempFileGuard {
 inline void save_safetensors(const std::string& path, const std::vector<TensorView>& tensors,
                              const std::map<std::string, std::string>& metadata = {}) {
   auto fail = [&](const std::string& reason) { detail::safetensors_fail(path, reason); };
+  // Only a regular file (or nothing) is replaced, and the temporary is never a device, FIFO or link either.
+  for (const std::string& p : {path, path + ".tmp"})
+    if (const std::string problem = output_file_problem(p); !problem.empty()) fail(problem);
   JsonValue header = JsonValue::object();
   if (!metadata.empty()) {
     JsonValue meta = JsonValue::object();

@@ -5,7 +5,9 @@
 // and set_lr. Guarantees: train_epoch runs one pass over a DataLoader in training mode, setting the
 // learning rate before every step from `lr_at(global_step, epoch)` (per-batch schedules such as OneCycleLR
 // and per-epoch ones such as StepLR alike), and reports mean loss and accuracy; evaluate runs Model::predict
-// (running BatchNorm statistics, no dropout, no activations kept). No allocation per batch.
+// (running BatchNorm statistics, no dropout, no activations kept). No allocation per batch. Both first
+// check that the loader's data fit the network (check_fits: image shape, labels below the class count),
+// so data of the wrong shape is a ctnet::DataError before any step, never a read past a buffer.
 #pragma once
 
 #include <chrono>
@@ -42,6 +44,7 @@ struct StepSchedule {
 template <class M, class Loss>
 EvalResult evaluate(M& model, DataLoader& loader, const Loss& loss) {
   constexpr int classes = int(M::output_size);
+  check_fits<typename M::network::input_shape_t>(loader.dataset(), classes);
   EvalResult r;
   Batch batch;
   loader.start_epoch(0);
@@ -68,6 +71,7 @@ class Trainer {
   template <class Optimizer>
   EpochResult train_epoch(DataLoader& loader, Optimizer& optimizer, const StepSchedule& schedule, int epoch,
                           const std::string& label) {
+    check_fits<typename M::network::input_shape_t>(loader.dataset(), classes);
     const auto start = std::chrono::steady_clock::now();
     model_.train();
     EpochResult r;
