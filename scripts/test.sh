@@ -14,3 +14,6 @@ export OMP_NUM_THREADS=2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j2
+# The GPU check's dry form on the same build (no GPU here): the CUDA targets are already built, so it only
+# runs the device-free checks of scripts/gpu_check.sh, which keeps the GPU machine's one command from rotting.
+bash scripts/gpu_check.sh --dry --build-dir build build/gpu_check
