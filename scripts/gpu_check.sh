@@ -141,7 +141,7 @@ run_stage() {
   local rc=$?
   local took=$((SECONDS - t0))
   if (( rc != 0 )); then
-    if (( SECONDS >= stage_deadline || rc == 124 )); then why="timed out after ${limit} s${why:+ ($why)}"; fi
+    if (( SECONDS >= stage_deadline || rc == 124 )); then why="timed out after ${limit} s"; fi
     [[ -n "$why" ]] || why="exit status $rc"
     failed=$name; reason=$why
     record "$name" failed "$took" "$limit" "$why"
