@@ -59,7 +59,7 @@ done
 [[ -n "$out" ]] || { echo "error: gpu_check.sh: usage: gpu_check.sh [--build-dir DIR] [--require-gpu|--dry] OUTDIR" >&2; exit 2; }
 mkdir -p "$out" || { echo "error: gpu_check.sh: cannot create '$out'" >&2; exit 2; }
 out="$(cd "$out" && pwd)"
-cd "$repo"
+cd "$repo" || exit 2
 
 carry="$repo/.gpu_carry"
 reuse=0
@@ -143,6 +143,9 @@ run_stage() {
   if (( rc != 0 )); then
     if (( SECONDS >= stage_deadline || rc == 124 )); then why="timed out after ${limit} s"; fi
     [[ -n "$why" ]] || why="exit status $rc"
+    # The stage's first error line (doctest's "ERROR:", a compiler's "error:", a program's "error: ...").
+    local first; first=$(tail -c +$((from + 1)) "$stages" | grep -m1 -E 'ERROR: |error: |error:$|FAILED:' | cut -c1-400)
+    [[ -n "$first" ]] && why+="; first error: ${first#"${first%%[![:space:]]*}"}"
     failed=$name; reason=$why
     record "$name" failed "$took" "$limit" "$why"
     echo "---- last lines of $name ----" | tee -a "$log"
