@@ -49,7 +49,8 @@ int adder_on_cuda(const RunOptions& o, const MnistExampleConfig& c, bool mse) {
   const MnistSplits data = load_splits(o);
   DataLoader train_loader(data.train, train_loader_options(o)), test_loader(data.test, test_loader_options());
 
-  std::cout << "\ndata: " << data.train.count << " training and " << data.test.count << " test images, each paired with a "
+  std::cout << "\ndata: " << data.train.count << " training and " << data.test.count
+            << " test images, each paired with a "
             << "random digit (fresh pairing each training epoch, fixed pairing for the test set)\nsum loss: "
             << (mse ? "MSE on one output, rounded" : "NLL over 19 classes") << "; OneCycleLR max_lr " << o.lr
             << ", batch " << o.batch << ", seed " << o.seed << ", GPU " << gpu
@@ -195,7 +196,8 @@ int adder_on_cuda(const RunOptions& o, const MnistExampleConfig& c, bool mse) {
 }  // namespace
 
 int run_adder_on_cuda(const RunOptions& options, const MnistExampleConfig& config, bool mse) try {
-  return mse ? adder_on_cuda<mnist::AdderMse>(options, config, true) : adder_on_cuda<mnist::Adder>(options, config, false);
+  return mse ? adder_on_cuda<mnist::AdderMse>(options, config, true)
+             : adder_on_cuda<mnist::Adder>(options, config, false);
 } catch (const OptionError& e) {
   std::cerr << "error: " << e.what() << "\n(see mnist_adder --help)\n";
   return 2;

@@ -63,8 +63,8 @@ TEST_CASE("cuda diagnostics: CTNET_CUDA_SYNC and CTNET_REQUIRE_CUDA are 0 or 1")
   CHECK_FALSE(cuda::env_flag("CTNET_CUDA_SYNC", ""));
   CHECK_FALSE(cuda::env_flag("CTNET_CUDA_SYNC", "0"));
   CHECK(cuda::env_flag("CTNET_CUDA_SYNC", "1"));
-  CHECK_THROWS_WITH_AS(cuda::env_flag("CTNET_REQUIRE_CUDA", "yes"), "ctnet: CTNET_REQUIRE_CUDA='yes' is not one of 0, 1",
-                       ctnet::Error);
+  CHECK_THROWS_WITH_AS(cuda::env_flag("CTNET_REQUIRE_CUDA", "yes"),
+                       "ctnet: CTNET_REQUIRE_CUDA='yes' is not one of 0, 1", ctnet::Error);
 }
 
 TEST_CASE("cuda diagnostics: paths are shortened to include/, tests/ or examples/") {

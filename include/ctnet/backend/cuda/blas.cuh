@@ -49,7 +49,8 @@ void run_gemm(const gemm::Plan& p, T alpha, const T* A, const T* B, T beta, T* C
   if (batch == 1)
     CTNET_CUDA_CHECK(blas_detail::gemm(op1, op2, c.m, c.n, c.k, alpha, B, c.ld_1, A, c.ld_2, beta, C, c.ldc), what);
   else
-    CTNET_CUDA_CHECK(blas_detail::gemm_batched(op1, op2, c.m, c.n, c.k, alpha, B, c.ld_1, p.stride_b, A, c.ld_2, p.stride_a, beta,
+    CTNET_CUDA_CHECK(blas_detail::gemm_batched(op1, op2, c.m, c.n, c.k, alpha, B, c.ld_1, p.stride_b, A, c.ld_2,
+                                               p.stride_a, beta,
                                     C, c.ldc, p.stride_c, batch),
           what);
 }

@@ -73,8 +73,10 @@ class Graph {
     detail::graph_step_slot() = counter_.data();
     cudaGraph_t graph = nullptr;
     try {
-      CTNET_CUDA_CHECK(cudaStreamBeginCapture(capture_stream_, cudaStreamCaptureModeThreadLocal),
-                       "beginning the capture");
+      const cudaError_t begun = cudaStreamBeginCapture(capture_stream_, cudaStreamCaptureModeThreadLocal);
+      if (begun != cudaSuccess)
+        fail_capture(begun, "beginning the capture",
+                     {"cudaStreamBeginCapture(capture_stream_, cudaStreamCaptureModeThreadLocal)", __FILE__, __LINE__});
       body();
       advance_counter_kernel<<<1, 1, 0, capture_stream_>>>(counter_.data());
       CTNET_CUDA_CHECK_LAUNCH("advance_counter_kernel");
@@ -89,10 +91,15 @@ class Graph {
     }
     const cudaError_t ended = cudaStreamEndCapture(capture_stream_, &graph);
     restore(outer);
-    CTNET_CUDA_CHECK(ended, "ending the capture");
+    if (ended != cudaSuccess)
+      fail_capture(ended, "ending the capture", {"cudaStreamEndCapture(capture_stream_, &graph)", __FILE__, __LINE__});
     const cudaError_t made = cudaGraphInstantiate(&exec_, graph, 0);
     (void)cudaGraphDestroy(graph);
-    CTNET_CUDA_CHECK(made, "instantiating the captured graph");
+    if (made != cudaSuccess) {
+      exec_ = nullptr;
+      fail_capture(made, "instantiating the captured graph",
+                   {"cudaGraphInstantiate(&exec_, graph, 0)", __FILE__, __LINE__});
+    }
     generation_ = memory_generation();
     replays_ = 0;
   }

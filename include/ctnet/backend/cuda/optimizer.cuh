@@ -36,7 +36,8 @@ class SGD {
 
   SGD(const Options& options, std::size_t n) : rules_(options), n_(n), coefficients_(1) {
     if (options.momentum != 0) momentum_buffer_.resize(n);
-    CTNET_CUDA_CHECK(cudaMallocHost(&pinned_, sizeof(kernels::SgdCoefficients<T>)), "allocating pinned SGD coefficients");
+    CTNET_CUDA_CHECK(cudaMallocHost(&pinned_, sizeof(kernels::SgdCoefficients<T>)),
+                     "allocating pinned SGD coefficients");
     CTNET_CUDA_CHECK(cudaEventCreateWithFlags(&copied_, cudaEventDisableTiming), "creating an event");
     // apply_staged's kernel first runs inside a graph capture: load its module now, not during capture.
     preload(sgd_kernel<T>, "sgd_kernel");

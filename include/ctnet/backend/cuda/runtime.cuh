@@ -43,6 +43,15 @@ static_assert(cudaErrorStreamCaptureUnsupported == 900 && cudaErrorStreamCapture
   throw CudaError(text, int(e));
 }
 
+// For the capture's own calls (begin, end, instantiate): nothing of the captured work ran, so any error
+// but a sticky fault is a CaptureError (eager execution may go on).
+[[noreturn]] inline void fail_capture(cudaError_t e, const std::string& what, const CallSite& site = {}) {
+  const std::string text = error_text("CUDA", what, int(e), cudaGetErrorName(e), cudaGetErrorString(e), site,
+                                      sync_mode());
+  if (is_sticky_error(int(e))) throw CudaError(text, int(e));
+  throw CaptureError(text, int(e));
+}
+
 inline void check(cudaError_t e, const char* what, const CallSite& site = {}) {
   if (e != cudaSuccess) fail(e, what, site);
 }
@@ -58,7 +67,8 @@ inline void check(cublasStatus_t s, const char* what, const CallSite& site = {})
 #define CTNET_CUDA_CHECK(call, what) \
   ::ctnet::cuda::check((call), (what), ::ctnet::cuda::CallSite{#call, __FILE__, __LINE__})
 // After a kernel launch: CTNET_CUDA_CHECK_LAUNCH("name_kernel").
-#define CTNET_CUDA_CHECK_LAUNCH(kernel) ::ctnet::cuda::check_launch((kernel), ::ctnet::cuda::CallSite{nullptr, __FILE__, __LINE__})
+#define CTNET_CUDA_CHECK_LAUNCH(kernel) \
+  ::ctnet::cuda::check_launch((kernel), ::ctnet::cuda::CallSite{nullptr, __FILE__, __LINE__})
 
 inline cudaStream_t stream();
 inline bool capturing();
@@ -70,7 +80,8 @@ inline void check_launch(const char* kernel, const CallSite& site = {}) {
   if (e != cudaSuccess) fail(e, std::string("launching ") + kernel, site);
   if (sync_mode() && !capturing()) {
     const cudaError_t r = cudaStreamSynchronize(stream());
-    if (r != cudaSuccess) fail(r, std::string("running ") + kernel + " (CTNET_CUDA_SYNC=1 waits after each launch)", site);
+    if (r != cudaSuccess)
+      fail(r, std::string("running ") + kernel + " (CTNET_CUDA_SYNC=1 waits after each launch)", site);
   }
 }
 
