@@ -10,6 +10,7 @@
 #include <ctnet/data/paired_digits.hpp>
 #include <ctnet/train/multitask.hpp>
 
+#include "common/cuda_driver.hpp"
 #include "common/mnist_data.hpp"
 #include "common/mnist_example.hpp"
 #include "mnist_models.hpp"
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
   c.translate = 0.08f;
   c.weight_decay = 1e-4;
   std::string sum_loss = "nll";
+  std::string device = "cpu";
   return examples::guarded_main(c.name, [&] {
     bool help = false;
     const examples::RunOptions o = examples::parse_options(argc, argv, c, help, [&](examples::CommandLine& cli) {
@@ -187,8 +189,14 @@ int main(int argc, char** argv) {
                    if (v != "nll" && v != "mse") throw OptionError("--sum-loss: '" + v + "' is not one of nll, mse");
                    sum_loss = v;
                  });
+      cli.option("--device", "NAME", "cpu, or cuda: train on an NVIDIA GPU (needs a CUDA build) (default: cpu)",
+                 [&](const std::string& v) {
+                   if (v != "cpu" && v != "cuda") throw OptionError("--device: '" + v + "' is not one of cpu, cuda");
+                   device = v;
+                 });
     });
     if (help) return 0;
+    if (device == "cuda") return examples::run_adder_on_cuda(o, c, sum_loss == "mse");
     return sum_loss == "mse" ? run_adder<mnist::AdderMse>(o, c, true) : run_adder<mnist::Adder>(o, c, false);
   });
 }

@@ -18,5 +18,8 @@ export OMP_NUM_THREADS=2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j2
+# The GPU check's dry form on the same build (no GPU here): the CUDA targets are already built, so it only
+# runs the device-free checks of scripts/gpu_check.sh, which keeps the GPU machine's one command from rotting.
+bash scripts/gpu_check.sh --dry --build-dir build build/gpu_check
 if [[ "${CTNET_SKIP_SANITIZE:-0}" != 1 ]]; then bash scripts/test_sanitize.sh; fi
 if [[ "${CTNET_SKIP_FUZZ:-0}" != 1 ]]; then bash scripts/fuzz.sh 20; fi

@@ -23,6 +23,8 @@ int run_on_cuda_step1(const RunOptions& options, const MnistExampleConfig& confi
 int run_on_cuda_step2(const RunOptions& options, const MnistExampleConfig& config);
 int run_on_cuda_step3(const RunOptions& options, const MnistExampleConfig& config);
 int run_on_cuda_session3(const RunOptions& options, const MnistExampleConfig& config);
+// mnist_adder --device cuda (mse: --sum-loss mse): the CPU path's recipe, heads' losses on the host.
+int run_adder_on_cuda(const RunOptions& options, const MnistExampleConfig& config, bool mse);
 
 // ctnet_bench --device cuda.
 struct CudaBenchOptions {

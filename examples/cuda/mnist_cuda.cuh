@@ -1,7 +1,7 @@
 // examples/cuda/mnist_cuda.cuh — the MNIST examples' training loop on the GPU (nvcc only; no Eigen).
 //
 // Requires: Net a classifier on Input<1, 28, 28> ending in LogSoftmax; a usable CUDA device (check with
-// device_problem() first). Guarantees:
+// cuda::device_problem() first). Guarantees:
 //   * MnistTrainer<Net> holds Model<Net, Cuda>, both MNIST splits uploaded once (cuda::DeviceDataset), the
 //     epoch's sample order (cuda::EpochOrder: DataLoader's shuffle for the same seed and epoch), the epoch's
 //     augmentation draws (cuda::DeviceAugment: DataLoader's, bit for bit), cuda::SGD and device Metrics.
@@ -47,22 +47,9 @@ namespace examples::cuda_run {
 
 using namespace ctnet;
 
-// Empty when a CUDA device can be used; otherwise why not (the runtime's own words).
-inline std::string device_problem() {
-  int count = 0;
-  const cudaError_t e = cudaGetDeviceCount(&count);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    return std::string("cudaGetDeviceCount: ") + cudaGetErrorString(e) + " (" + cudaGetErrorName(e) + ")";
-  }
-  if (count < 1) return "cudaGetDeviceCount found no device";
-  if (!cuda::device_available()) return "the CUDA runtime reports no usable device";
-  return {};
-}
-
 // Prints the error and returns false when no GPU can be used.
 inline bool require_device(const char* what) {
-  const std::string problem = device_problem();
+  const std::string& problem = cuda::device_problem();
   if (problem.empty()) return true;
   std::cerr << "error: " << what << ": no usable CUDA device (" << problem << ")\n";
   return false;
@@ -255,16 +242,17 @@ class MnistTrainer {
   }
 
   // Records the step on full batch `batch` (replay r then trains batch + r, modulo the full batches). If
-  // capture fails, says why on stderr and trains eagerly from here on.
+  // the capture itself fails (cuda::CaptureError), says why on stderr and trains eagerly from here on; any
+  // other error (a fault of the eager step before, found by the synchronisation first) ends the run.
   void capture(long batch) {
     const std::uint64_t model_step = model_.step();
+    cuda::synchronize();  // the eager step's faults are reported as its own, not as the capture's
     try {
       graph_batch_ = batch;
       graph_.capture([&] { body(order_.data(), graph_batch_, o_.batch, full_batches_, true); });
-    } catch (const Error& e) {
+    } catch (const cuda::CaptureError& e) {
       std::cerr << "note: capturing the training step as a CUDA graph failed (" << e.what()
                 << "); training without a graph\n";
-      (void)cudaGetLastError();  // a failed capture may leave its error for the next launch check
       o_.graph = false;
       model_.set_step(model_step);  // the failed capture advanced it
     }

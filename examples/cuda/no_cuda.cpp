@@ -17,6 +17,9 @@ int run_on_cuda_step1(const RunOptions&, const MnistExampleConfig&) { return bui
 int run_on_cuda_step2(const RunOptions&, const MnistExampleConfig&) { return built_without_cuda("--device cuda"); }
 int run_on_cuda_step3(const RunOptions&, const MnistExampleConfig&) { return built_without_cuda("--device cuda"); }
 int run_on_cuda_session3(const RunOptions&, const MnistExampleConfig&) { return built_without_cuda("--device cuda"); }
+int run_adder_on_cuda(const RunOptions&, const MnistExampleConfig&, bool) {
+  return built_without_cuda("--device cuda");
+}
 int bench_on_cuda(const CudaBenchOptions&, std::chrono::steady_clock::time_point) {
   return built_without_cuda("ctnet_bench --device cuda");
 }

@@ -34,6 +34,8 @@ struct Result {
 Result run_on_cuda(const std::string& name, const Request& request, bool use_double);
 // True when the nvcc part finds a usable device.
 bool cuda_device_present();
+// Empty when it does; otherwise why not, in the CUDA runtime's words (cuda::device_problem()).
+std::string cuda_device_problem();
 
 // The graph-combinator ops (strided_copy, accumulate, add, one_hot, embedding, fill_zero) run once each on
 // the device over the given inputs (sizes: see ops.cpp), results copied back.

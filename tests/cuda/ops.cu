@@ -7,6 +7,7 @@
 namespace ctnet_test {
 
 bool cuda_device_present() { return ctnet::cuda::device_available(); }
+std::string cuda_device_problem() { return ctnet::cuda::device_problem(); }
 
 Result run_on_cuda(const std::string& name, const Request& request, bool use_double) {
 #define CTNET_RUN_FLOAT(Name) \

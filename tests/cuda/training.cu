@@ -48,7 +48,7 @@ TrainingTrace train_on_cuda(const TrainingSetup& s, bool use_graph) {
   record();
   std::vector<float> first(std::size_t(s.batch * M::input_size));
   cuda::synchronize();
-  cuda::check(cudaMemcpy(first.data(), model.input_buffer(), first.size() * sizeof(float), cudaMemcpyDeviceToHost),
+  CTNET_CUDA_CHECK(cudaMemcpy(first.data(), model.input_buffer(), first.size() * sizeof(float), cudaMemcpyDeviceToHost),
         "reading the gathered batch");
   trace.first_input.assign(first.begin(), first.end());
 
@@ -83,4 +83,5 @@ TrainingTrace train_on_cuda(const TrainingSetup& s, bool use_graph) {
 
 namespace ctnet_test {
 bool cuda_device_present() { return ctnet::cuda::device_available(); }
+std::string cuda_device_problem() { return ctnet::cuda::device_problem(); }
 }  // namespace ctnet_test

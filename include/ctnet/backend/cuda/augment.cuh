@@ -68,7 +68,7 @@ class DeviceAugment {
     gather_affine_kernel<<<grid_for(total), block_threads, 0, stream()>>>(
         data.images(), data.labels(), table_.data(), order, batch, graph_step_counter(), batches_per_epoch,
         batch_size, data.rows(), data.cols(), out, targets, mean, 1.0f / std);
-    check_launch("gather_affine_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("gather_affine_kernel");
   }
 
  private:

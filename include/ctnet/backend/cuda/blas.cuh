@@ -47,9 +47,10 @@ void run_gemm(const gemm::Plan& p, T alpha, const T* A, const T* B, T beta, T* C
   const gemm::ColumnMajor c = gemm::to_column_major(p);
   const cublasOperation_t op1 = c.trans_1 ? CUBLAS_OP_T : CUBLAS_OP_N, op2 = c.trans_2 ? CUBLAS_OP_T : CUBLAS_OP_N;
   if (batch == 1)
-    check(blas_detail::gemm(op1, op2, c.m, c.n, c.k, alpha, B, c.ld_1, A, c.ld_2, beta, C, c.ldc), what);
+    CTNET_CUDA_CHECK(blas_detail::gemm(op1, op2, c.m, c.n, c.k, alpha, B, c.ld_1, A, c.ld_2, beta, C, c.ldc), what);
   else
-    check(blas_detail::gemm_batched(op1, op2, c.m, c.n, c.k, alpha, B, c.ld_1, p.stride_b, A, c.ld_2, p.stride_a, beta,
+    CTNET_CUDA_CHECK(blas_detail::gemm_batched(op1, op2, c.m, c.n, c.k, alpha, B, c.ld_1, p.stride_b, A, c.ld_2,
+                                               p.stride_a, beta,
                                     C, c.ldc, p.stride_c, batch),
           what);
 }
@@ -58,7 +59,7 @@ void run_gemm(const gemm::Plan& p, T alpha, const T* A, const T* B, T beta, T* C
 template <class T>
 void column_sums(int rows, int cols, const T* A, T beta, T* y, const char* what) {
   const gemm::Gemv g = gemm::column_sums_gemv(rows, cols);
-  check(blas_detail::gemv(g.m, g.n, T(1), A, g.lda, ones<T>(rows), beta, y), what);
+  CTNET_CUDA_CHECK(blas_detail::gemv(g.m, g.n, T(1), A, g.lda, ones<T>(rows), beta, y), what);
 }
 
 }  // namespace ctnet::cuda

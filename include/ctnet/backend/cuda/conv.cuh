@@ -50,14 +50,14 @@ struct ConvOps {
       T* col = scratch<T>(Slot::columns, std::size_t(per_sample) * n);
       im2col_kernel<CTNET_CUDA_GEOMETRY_ARGS(G)>
           <<<grid_for(per_sample * n), block_threads, 0, stream()>>>(x, col, per_sample * n);
-      check_launch("im2col_kernel");
+      CTNET_CUDA_CHECK_LAUNCH("im2col_kernel");
       cols = col;
     }
     run_gemm<T>(gemm::conv_forward<G>(), T(1), w, cols, T(0), y, n, "conv2d forward GEMM");
     if constexpr (G.bias) {
       bias_add_kernel<<<grid_for(G.out_size() * n), block_threads, 0, stream()>>>(y, b, G.out_c, long(G.out_hw()),
                                                                                   G.out_size() * n);
-      check_launch("bias_add_kernel (conv2d)");
+      CTNET_CUDA_CHECK_LAUNCH("bias_add_kernel (conv2d)");
     }
   }
 
@@ -72,7 +72,7 @@ struct ConvOps {
       T* col = scratch<T>(Slot::columns, std::size_t(per_sample) * n);
       im2col_kernel<CTNET_CUDA_GEOMETRY_ARGS(G)>
           <<<grid_for(per_sample * n), block_threads, 0, stream()>>>(x, col, per_sample * n);
-      check_launch("im2col_kernel (backward)");
+      CTNET_CUDA_CHECK_LAUNCH("im2col_kernel (backward)");
       cols = col;
     }
     // Per-sample weight gradients P_s (gemm.hpp), then gw += sum over s of P_s.
@@ -88,7 +88,7 @@ struct ConvOps {
     if constexpr (!G.is_pointwise()) {
       col2im_kernel<CTNET_CUDA_GEOMETRY_ARGS(G)>
           <<<grid_for(G.in_size() * n), block_threads, 0, stream()>>>(gcol, gx, G.in_size() * n);
-      check_launch("col2im_kernel");
+      CTNET_CUDA_CHECK_LAUNCH("col2im_kernel");
     }
   }
 };

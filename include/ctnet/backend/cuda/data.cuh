@@ -66,7 +66,7 @@ class DeviceDataset {
     gather_kernel<<<grid_for(total), block_threads, 0, stream()>>>(images_.data(), labels_.data(), order, batch,
                                                                    graph_step_counter(), batches_per_epoch, batch_size,
                                                                    image_size(), out, targets, mean, 1.0f / std);
-    check_launch("gather_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("gather_kernel");
   }
 
  private:

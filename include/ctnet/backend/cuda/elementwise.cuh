@@ -32,12 +32,12 @@ struct ElementwiseOps {
   template <class T>
   static void relu_forward(const T* x, T* y, long n) {
     relu_forward_kernel<<<grid_for(n), block_threads, 0, stream()>>>(x, y, n);
-    check_launch("relu_forward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("relu_forward_kernel");
   }
   template <class T>
   static void relu_backward(const T* y, const T* gy, T* gx, long n) {
     relu_backward_kernel<<<grid_for(n), block_threads, 0, stream()>>>(y, gy, gx, n);
-    check_launch("relu_backward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("relu_backward_kernel");
   }
   template <class T>
   // The mask argument is unused: on the GPU drawing the mask again in backward is cheaper than storing it.
@@ -45,7 +45,7 @@ struct ElementwiseOps {
                               long unit_size, float p) {
     dropout_kernel<<<grid_for(n), block_threads, 0, stream()>>>(x, y, n, seed, step, graph_step_counter(), position,
                                                                 unit_size, p);
-    check_launch("dropout_kernel (forward)");
+    CTNET_CUDA_CHECK_LAUNCH("dropout_kernel (forward)");
   }
   // The same mask and scale applied to the gradient.
   template <class T>
@@ -53,12 +53,12 @@ struct ElementwiseOps {
                                long unit_size, float p) {
     dropout_kernel<<<grid_for(n), block_threads, 0, stream()>>>(gy, gx, n, seed, step, graph_step_counter(), position,
                                                                 unit_size, p);
-    check_launch("dropout_kernel (backward)");
+    CTNET_CUDA_CHECK_LAUNCH("dropout_kernel (backward)");
   }
   template <class T>
   static void copy(const T* x, T* y, long n) {
     if (n > 0 && x != y)
-      check(cudaMemcpyAsync(y, x, std::size_t(n) * sizeof(T), cudaMemcpyDeviceToDevice, stream()),
+      CTNET_CUDA_CHECK(cudaMemcpyAsync(y, x, std::size_t(n) * sizeof(T), cudaMemcpyDeviceToDevice, stream()),
             "copying on the device");
   }
 };

@@ -9,7 +9,8 @@
 // and gather adds to the batch index, so replay r draws the masks of step (captured step + r) and trains
 // on batch (captured batch + r) — exactly what r more eager steps would do. Host state frozen in the
 // graph is not advanced: after replays, set Model::set_step(step at capture + replays() - 1) before
-// checkpoints or eager steps. replay() throws if scratch memory moved since capture.
+// checkpoints or eager steps. replay() throws if device memory moved since capture (memory_generation()).
+// Failures of the capture itself are cuda::CaptureError (see capture()).
 //
 // Usage (tests/cuda/training.cu runs exactly this):
 //   Model<Net, Cuda> model(seed, batch);  DeviceDataset data(mnist);  EpochOrder order(mnist.count);
@@ -51,43 +52,66 @@ class Graph {
   Graph& operator=(const Graph&) = delete;
   ~Graph() { reset(); }
 
+  // Throws CaptureError when the capture itself fails (nothing of the body ran: eager steps may go on);
+  // any other CudaError (e.g. a fault of earlier eager work, found by the synchronisation first) means
+  // the device is not usable.
   template <class Body>
   void capture(Body&& body) {
     reset();
-    if (!device_available()) throw Error("cuda::Graph: no CUDA device");
-    counter_.resize(1);  // zeroed and synchronised
-    check(cudaStreamCreateWithFlags(&capture_stream_, cudaStreamNonBlocking), "creating the capture stream");
+    if (!device_available()) throw Error("cuda::Graph: no CUDA device (" + device_problem() + ")");
     const cudaStream_t outer = stream();
-    check(cudaStreamSynchronize(outer), "waiting for work before capture");
+    // Earlier eager work must be finished and fault-free before capture: its errors are its own.
+    CTNET_CUDA_CHECK(cudaStreamSynchronize(outer), "waiting for the eager work before capture");
+    if (!counter_.size())
+      counter_ = Buffer<std::uint64_t>(1);  // zeroed and synchronised
+    else
+      counter_.zero();
+    preload(advance_counter_kernel<std::uint64_t>, "advance_counter_kernel");
+    CTNET_CUDA_CHECK(cudaStreamCreateWithFlags(&capture_stream_, cudaStreamNonBlocking), "creating the capture stream");
+    CTNET_CUDA_CHECK(cudaStreamSynchronize(outer), "waiting for work before capture");
     set_stream(capture_stream_);
     detail::graph_step_slot() = counter_.data();
     cudaGraph_t graph = nullptr;
-    check(cudaStreamBeginCapture(capture_stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
     try {
+      const cudaError_t begun = cudaStreamBeginCapture(capture_stream_, cudaStreamCaptureModeThreadLocal);
+      if (begun != cudaSuccess)
+        fail_capture(begun, "beginning the capture",
+                     {"cudaStreamBeginCapture(capture_stream_, cudaStreamCaptureModeThreadLocal)", __FILE__, __LINE__});
       body();
       advance_counter_kernel<<<1, 1, 0, capture_stream_>>>(counter_.data());
-      check_launch("advance_counter_kernel");
+      CTNET_CUDA_CHECK_LAUNCH("advance_counter_kernel");
     } catch (...) {
-      (void)cudaStreamEndCapture(capture_stream_, &graph);
+      cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+      if (cudaStreamIsCapturing(capture_stream_, &status) == cudaSuccess && status != cudaStreamCaptureStatusNone)
+        (void)cudaStreamEndCapture(capture_stream_, &graph);
       if (graph) (void)cudaGraphDestroy(graph);
+      (void)cudaGetLastError();  // a refused capture leaves its (non-sticky) error behind
       restore(outer);
       throw;
     }
     const cudaError_t ended = cudaStreamEndCapture(capture_stream_, &graph);
     restore(outer);
-    check(ended, "cudaStreamEndCapture");
+    if (ended != cudaSuccess)
+      fail_capture(ended, "ending the capture", {"cudaStreamEndCapture(capture_stream_, &graph)", __FILE__, __LINE__});
     const cudaError_t made = cudaGraphInstantiate(&exec_, graph, 0);
     (void)cudaGraphDestroy(graph);
-    check(made, "cudaGraphInstantiate");
-    generation_ = scratch_generation();
+    if (made != cudaSuccess) {
+      exec_ = nullptr;
+      fail_capture(made, "instantiating the captured graph",
+                   {"cudaGraphInstantiate(&exec_, graph, 0)", __FILE__, __LINE__});
+    }
+    generation_ = memory_generation();
     replays_ = 0;
   }
 
   void replay() {
     if (!exec_) throw Error("cuda::Graph::replay: nothing captured");
-    if (scratch_generation() != generation_)
-      throw Error("cuda::Graph::replay: scratch memory moved since capture (a larger batch ran); capture again");
-    check(cudaGraphLaunch(exec_, stream()), "cudaGraphLaunch");
+    if (memory_generation() != generation_)
+      throw Error(
+          "cuda::Graph::replay: device memory the graph uses moved since capture (scratch grew for a larger "
+          "batch, or a buffer was resized: Model::set_max_batch, SGD::set_momentum, DeviceAugment::upload); "
+          "capture again");
+    CTNET_CUDA_CHECK(cudaGraphLaunch(exec_, stream()), "launching the graph");
     ++replays_;
   }
 

@@ -59,37 +59,37 @@ struct GraphOps {
     if (block <= 0 || count <= 0) return;
     strided_copy_kernel<<<grid_for(block * count), block_threads, 0, stream()>>>(src, src_stride, dst, dst_stride,
                                                                                  block, block * count);
-    check_launch("strided_copy_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("strided_copy_kernel");
   }
   // dst[i] += src[i].
   template <class T>
   static void accumulate(const T* src, T* dst, long n) {
     accumulate_kernel<<<grid_for(n), block_threads, 0, stream()>>>(src, dst, n);
-    check_launch("accumulate_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("accumulate_kernel");
   }
   template <class T>
   static void add(const T* a, const T* b, T* y, long n) {
     add_kernel<<<grid_for(n), block_threads, 0, stream()>>>(a, b, y, n);
-    check_launch("add_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("add_kernel");
   }
   template <int N, class T>
   static void one_hot(const T* index, T* y, long n) {
     one_hot_kernel<N><<<grid_for(n * N), block_threads, 0, stream()>>>(index, y, n);
-    check_launch("one_hot_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("one_hot_kernel");
   }
   template <int N, int D, class T>
   static void embedding_forward(const T* index, const T* weight, T* y, long n) {
     embedding_forward_kernel<N, D><<<grid_for(n * D), block_threads, 0, stream()>>>(index, weight, y, n);
-    check_launch("embedding_forward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("embedding_forward_kernel");
   }
   template <int N, int D, class T>
   static void embedding_backward(const T* index, const T* gy, T* gweight, long n) {
     embedding_backward_kernel<N, D><<<grid_for(D), block_threads, 0, stream()>>>(index, gy, gweight, n);
-    check_launch("embedding_backward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("embedding_backward_kernel");
   }
   template <class T>
   static void fill_zero(T* y, long n) {
-    if (n > 0) check(cudaMemsetAsync(y, 0, std::size_t(n) * sizeof(T), stream()), "zeroing on the device");
+    if (n > 0) CTNET_CUDA_CHECK(cudaMemsetAsync(y, 0, std::size_t(n) * sizeof(T), stream()), "zeroing on the device");
   }
 };
 

@@ -20,7 +20,7 @@ struct LinearOps {
     run_gemm<T>(gemm::linear_forward(In, Out, int(n)), T(1), x, w, T(0), y, 1, "linear forward GEMM");
     if constexpr (Bias) {
       bias_add_kernel<<<grid_for(n * Out), block_threads, 0, stream()>>>(y, b, Out, 1L, n * Out);
-      check_launch("bias_add_kernel (linear)");
+      CTNET_CUDA_CHECK_LAUNCH("bias_add_kernel (linear)");
     }
   }
 

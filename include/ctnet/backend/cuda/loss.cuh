@@ -68,7 +68,7 @@ void launch_loss(LossKind kind, const T* scores, const int* targets, int batch, 
                  Metrics* metrics, const char* what) {
   if (batch <= 0 || classes <= 0) throw Error(std::string(what) + ": batch and classes must be positive");
   loss_kernel<<<1, block_threads, 0, stream()>>>(kind, scores, targets, batch, classes, grad, scale, metrics);
-  check_launch(what);
+  CTNET_CUDA_CHECK_LAUNCH(what);
 }
 }  // namespace detail
 

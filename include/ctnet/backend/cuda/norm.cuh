@@ -62,14 +62,14 @@ struct NormOps {
     const int parts = reduce_parts(n * Spatial);
     double* partial = scratch<double>(Slot::reduce_partials, std::size_t(C) * parts * 3);
     moments_partials_kernel<C, Spatial><<<dim3(parts, C), block_threads, 0, stream()>>>(x, n, parts, partial);
-    check_launch("moments_partials_kernel (batchnorm)");
+    CTNET_CUDA_CHECK_LAUNCH("moments_partials_kernel (batchnorm)");
     batchnorm_train_stats_kernel<C><<<(C + 127) / 128, 128, 0, stream()>>>(partial, parts, mean, inv_std, running_mean,
                                                                            running_var, momentum, eps);
-    check_launch("batchnorm_train_stats_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("batchnorm_train_stats_kernel");
     const long total = n * C * Spatial;
     batchnorm_apply_kernel<C, Spatial>
         <<<grid_for(total), block_threads, 0, stream()>>>(x, y, xhat, mean, inv_std, gamma, beta, total);
-    check_launch("batchnorm_apply_kernel (train)");
+    CTNET_CUDA_CHECK_LAUNCH("batchnorm_apply_kernel (train)");
   }
 
   template <int C, long Spatial, class T>
@@ -77,11 +77,11 @@ struct NormOps {
                                      const T* running_mean, const T* running_var, long n, double eps) {
     batchnorm_eval_stats_kernel<C>
         <<<(C + 127) / 128, 128, 0, stream()>>>(mean, inv_std, running_mean, running_var, eps);
-    check_launch("batchnorm_eval_stats_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("batchnorm_eval_stats_kernel");
     const long total = n * C * Spatial;
     batchnorm_apply_kernel<C, Spatial>
         <<<grid_for(total), block_threads, 0, stream()>>>(x, y, xhat, mean, inv_std, gamma, beta, total);
-    check_launch("batchnorm_apply_kernel (eval)");
+    CTNET_CUDA_CHECK_LAUNCH("batchnorm_apply_kernel (eval)");
   }
 
   // batch_statistics: the forward pass normalised with batch statistics (training), so the mean and
@@ -95,7 +95,7 @@ struct NormOps {
     const long total = n * C * Spatial;
     batchnorm_grad_input_kernel<C, Spatial>
         <<<grid_for(total), block_threads, 0, stream()>>>(gy, xhat, inv_std, gamma, totals, gx, n, batch_statistics);
-    check_launch("batchnorm_grad_input_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("batchnorm_grad_input_kernel");
   }
 };
 

@@ -36,8 +36,12 @@ class SGD {
 
   SGD(const Options& options, std::size_t n) : rules_(options), n_(n), coefficients_(1) {
     if (options.momentum != 0) momentum_buffer_.resize(n);
-    check(cudaMallocHost(&pinned_, sizeof(kernels::SgdCoefficients<T>)), "allocating pinned SGD coefficients");
-    check(cudaEventCreateWithFlags(&copied_, cudaEventDisableTiming), "creating an event");
+    CTNET_CUDA_CHECK(cudaMallocHost(&pinned_, sizeof(kernels::SgdCoefficients<T>)),
+                     "allocating pinned SGD coefficients");
+    CTNET_CUDA_CHECK(cudaEventCreateWithFlags(&copied_, cudaEventDisableTiming), "creating an event");
+    // apply_staged's kernel first runs inside a graph capture: load its module now, not during capture.
+    preload(sgd_kernel<T>, "sgd_kernel");
+    preload(sgd_staged_kernel<T>, "sgd_staged_kernel");
   }
   SGD(const SGD&) = delete;
   SGD& operator=(const SGD&) = delete;
@@ -52,11 +56,11 @@ class SGD {
   // Graph use: stage() on the host before each replay, apply_staged() inside the captured body.
   void stage() {
     const kernels::SgdCoefficients<T> k = next_coefficients();
-    if (staged_once_) check(cudaEventSynchronize(copied_), "waiting for the previous coefficient copy");
+    if (staged_once_) CTNET_CUDA_CHECK(cudaEventSynchronize(copied_), "waiting for the previous coefficient copy");
     *pinned_ = k;
-    check(cudaMemcpyAsync(coefficients_.data(), pinned_, sizeof k, cudaMemcpyHostToDevice, stream()),
+    CTNET_CUDA_CHECK(cudaMemcpyAsync(coefficients_.data(), pinned_, sizeof k, cudaMemcpyHostToDevice, stream()),
           "copying SGD coefficients to the device");
-    check(cudaEventRecord(copied_, stream()), "recording an event");
+    CTNET_CUDA_CHECK(cudaEventRecord(copied_, stream()), "recording an event");
     staged_once_ = true;
   }
   void apply_staged(T* params, const T* grads) { launch(params, grads, {}, coefficients_.data()); }
@@ -117,11 +121,13 @@ class SGD {
               const kernels::SgdCoefficients<T>* staged) {
     T* b = momentum_buffer_.size() == n_ ? momentum_buffer_.data() : nullptr;
     const long n = long(n_);
-    if (staged)
+    if (staged) {
       sgd_staged_kernel<<<grid_for(n), block_threads, 0, stream()>>>(params, grads, b, n, staged);
-    else
+      CTNET_CUDA_CHECK_LAUNCH("sgd_staged_kernel");
+    } else {
       sgd_kernel<<<grid_for(n), block_threads, 0, stream()>>>(params, grads, b, n, k);
-    check_launch("sgd_kernel");
+      CTNET_CUDA_CHECK_LAUNCH("sgd_kernel");
+    }
   }
 
   ctnet::SGD<T> rules_;  // options and their validation (its own step is never called)

@@ -41,37 +41,37 @@ struct PoolOps {
   static void maxpool_forward(const T* x, T* y, long planes) {
     const long total = planes * OutH * OutW;
     maxpool_forward_kernel<InH, InW, OutH, OutW, K, S><<<grid_for(total), block_threads, 0, stream()>>>(x, y, total);
-    check_launch("maxpool_forward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("maxpool_forward_kernel");
   }
   template <int InH, int InW, int OutH, int OutW, int K, int S, class T>
   static void maxpool_backward(const T* x, const T* gy, T* gx, long planes) {
     const long total = planes * InH * InW;
     maxpool_backward_kernel<InH, InW, OutH, OutW, K, S>
         <<<grid_for(total), block_threads, 0, stream()>>>(x, gy, gx, total);
-    check_launch("maxpool_backward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("maxpool_backward_kernel");
   }
   template <int InH, int InW, int OutH, int OutW, int K, int S, class T>
   static void avgpool_forward(const T* x, T* y, long planes) {
     const long total = planes * OutH * OutW;
     avgpool_forward_kernel<InH, InW, OutH, OutW, K, S><<<grid_for(total), block_threads, 0, stream()>>>(x, y, total);
-    check_launch("avgpool_forward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("avgpool_forward_kernel");
   }
   template <int InH, int InW, int OutH, int OutW, int K, int S, class T>
   static void avgpool_backward(const T* gy, T* gx, long planes) {
     const long total = planes * InH * InW;
     avgpool_backward_kernel<InH, InW, OutH, OutW, K, S><<<grid_for(total), block_threads, 0, stream()>>>(gy, gx, total);
-    check_launch("avgpool_backward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("avgpool_backward_kernel");
   }
   template <int Spatial, class T>
   static void global_avgpool_forward(const T* x, T* y, long planes) {
     global_avgpool_forward_kernel<Spatial><<<grid_for(planes), block_threads, 0, stream()>>>(x, y, planes);
-    check_launch("global_avgpool_forward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("global_avgpool_forward_kernel");
   }
   template <int Spatial, class T>
   static void global_avgpool_backward(const T* gy, T* gx, long planes) {
     const long total = planes * Spatial;
     global_avgpool_backward_kernel<Spatial><<<grid_for(total), block_threads, 0, stream()>>>(gy, gx, total);
-    check_launch("global_avgpool_backward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("global_avgpool_backward_kernel");
   }
 };
 

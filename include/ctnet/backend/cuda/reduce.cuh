@@ -103,9 +103,9 @@ void channel_sums(const T* a, const T* b, long n, double* totals, T* acc_a, T* a
   const int parts = reduce_parts(n * Spatial);
   double* partial = scratch<double>(Slot::reduce_partials, std::size_t(C) * parts * 2);
   sums_partials_kernel<C, Spatial><<<dim3(parts, C), block_threads, 0, stream()>>>(a, b, n, parts, partial);
-  check_launch("sums_partials_kernel");
+  CTNET_CUDA_CHECK_LAUNCH("sums_partials_kernel");
   sums_merge_kernel<C><<<(C + 127) / 128, 128, 0, stream()>>>(partial, parts, totals, acc_a, acc_ab);
-  check_launch("sums_merge_kernel");
+  CTNET_CUDA_CHECK_LAUNCH("sums_merge_kernel");
 }
 
 }  // namespace ctnet::cuda

@@ -31,22 +31,22 @@ struct SoftmaxOps {
   template <int N, class T>
   static void log_softmax_forward(const T* x, T* y, long rows) {
     log_softmax_forward_kernel<N><<<grid_for(rows), block_threads, 0, stream()>>>(x, y, rows);
-    check_launch("log_softmax_forward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("log_softmax_forward_kernel");
   }
   template <int N, class T>
   static void log_softmax_backward(const T* y, const T* gy, T* gx, long rows) {
     log_softmax_backward_kernel<N><<<grid_for(rows), block_threads, 0, stream()>>>(y, gy, gx, rows);
-    check_launch("log_softmax_backward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("log_softmax_backward_kernel");
   }
   template <int N, class T>
   static void softmax_forward(const T* x, T* y, long rows) {
     softmax_forward_kernel<N><<<grid_for(rows), block_threads, 0, stream()>>>(x, y, rows);
-    check_launch("softmax_forward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("softmax_forward_kernel");
   }
   template <int N, class T>
   static void softmax_backward(const T* y, const T* gy, T* gx, long rows) {
     softmax_backward_kernel<N><<<grid_for(rows), block_threads, 0, stream()>>>(y, gy, gx, rows);
-    check_launch("softmax_backward_kernel");
+    CTNET_CUDA_CHECK_LAUNCH("softmax_backward_kernel");
   }
 };
 
