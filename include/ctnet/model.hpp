@@ -99,7 +99,7 @@ class Model {
   const T* forward_resident(long n) {
     check_batch(n);
     if (training_) ++step_;
-    const auto scope = bind_execution();
+    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
     Net::template forward<Backend>(context(), input_.data(), output_.data(), n);
     last_batch_ = n;
     return output_.data();
@@ -116,7 +116,7 @@ class Model {
     Context<T> c = context();
     c.training = false;
     c.inference = true;
-    const auto scope = bind_execution();
+    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
     Net::template forward<Backend>(c, input_.data(), output_.data(), n);
     last_batch_ = 0;  // nothing to back-propagate
     return output_.data();
@@ -126,7 +126,7 @@ class Model {
   // grad_input, when given, receives the gradient with respect to the input [n x input_size].
   void backward(const T* grad_output, T* grad_input = nullptr) {
     if (last_batch_ == 0) throw Error("Model::backward called before forward");
-    const auto scope = bind_execution();
+    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
     Net::template backward<Backend>(context(), input_.data(), output_.data(), grad_output, grad_input, last_batch_);
   }
 

@@ -5,6 +5,9 @@
 // Model<Net, Cuda> runs any network written against `B::op<...>(...)`; Buffer memory is device memory
 // (host_accessible = false: read it through Model::read_*). All work is ordered on cuda::stream();
 // per-element arithmetic is the shared CTNET_HD bodies of backend/common, checked on the CPU by tests.
+// What may be shared between host threads: a network type is stateless; the stream, scratch memory and
+// cuBLAS handle are per host thread (runtime.cuh), so two Models may run at the same time on two threads;
+// one Model, Buffer or cuda::Graph is used by one thread at a time.
 #pragma once
 
 #include "buffer.cuh"
@@ -28,6 +31,8 @@ struct Cuda : cuda::ConvOps,
               cuda::SoftmaxOps {
   static constexpr const char* name = "cuda";
   static constexpr bool host_accessible = false;  // Buffer memory is device memory
+  using ExecutionContext = cuda::ExecutionContext;  // empty: the runtime state is per host thread
+  using ExecutionScope = cuda::ExecutionScope;
   template <class T>
   using Buffer = cuda::Buffer<T>;
   static bool available() noexcept { return cuda::device_available(); }

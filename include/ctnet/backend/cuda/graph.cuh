@@ -9,7 +9,8 @@
 // and gather adds to the batch index, so replay r draws the masks of step (captured step + r) and trains
 // on batch (captured batch + r) — exactly what r more eager steps would do. Host state frozen in the
 // graph is not advanced: after replays, set Model::set_step(step at capture + replays() - 1) before
-// checkpoints or eager steps. replay() throws if scratch memory moved since capture.
+// checkpoints or eager steps. replay() throws if scratch memory moved since capture, or on another host
+// thread than the capture's.
 //
 // Usage (tests/cuda/training.cu runs exactly this):
 //   Model<Net, Cuda> model(seed, batch);  DeviceDataset data(mnist);  EpochOrder order(mnist.count);
@@ -60,7 +61,7 @@ class Graph {
     const cudaStream_t outer = stream();
     check(cudaStreamSynchronize(outer), "waiting for work before capture");
     set_stream(capture_stream_);
-    detail::graph_step_slot() = counter_.data();
+    detail::thread_state().graph_step_counter = counter_.data();
     cudaGraph_t graph = nullptr;
     check(cudaStreamBeginCapture(capture_stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
     try {
@@ -80,11 +81,15 @@ class Graph {
     (void)cudaGraphDestroy(graph);
     check(made, "cudaGraphInstantiate");
     generation_ = scratch_generation();
+    owner_ = &detail::thread_state();
     replays_ = 0;
   }
 
   void replay() {
     if (!exec_) throw Error("cuda::Graph::replay: nothing captured");
+    if (owner_ != &detail::thread_state())
+      throw Error("cuda::Graph::replay: called on another host thread than the capture (the graph uses that thread's "
+                  "scratch memory); capture on this thread");
     if (scratch_generation() != generation_)
       throw Error("cuda::Graph::replay: scratch memory moved since capture (a larger batch ran); capture again");
     check(cudaGraphLaunch(exec_, stream()), "cudaGraphLaunch");
@@ -108,13 +113,14 @@ class Graph {
  private:
   void restore(cudaStream_t outer) {
     set_stream(outer);
-    detail::graph_step_slot() = nullptr;
+    detail::thread_state().graph_step_counter = nullptr;
   }
 
   Buffer<std::uint64_t> counter_;
   cudaStream_t capture_stream_ = nullptr;
   cudaGraphExec_t exec_ = nullptr;
   std::uint64_t generation_ = 0;
+  const detail::ThreadState* owner_ = nullptr;  // the capturing thread's backend state
   std::uint64_t replays_ = 0;
 };
 
