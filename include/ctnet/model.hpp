@@ -5,6 +5,10 @@
 // buffer arena (running statistics), and a workspace sized once for max_batch, so forward and backward
 // allocate nothing; parameters are initialised from the seed (same seed, same thread count => same
 // bits) on the host and copied to the backend's memory; names follow PyTorch ("0.weight", "1.running_mean").
+// The Model also owns the backend's execution state (Backend::ExecutionContext: on the CPU the kernels'
+// scratch memory and work-sharing blocks), installed on the calling thread for each forward, predict and
+// backward call; so two Models may be used at the same time on two threads, one Model by one thread at a
+// time. Network types are stateless.
 #pragma once
 
 #include <algorithm>
@@ -96,6 +100,7 @@ class Model {
   const T* forward_resident(long n) {
     check_batch(n);
     if (training_) ++step_;
+    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
     Net::template forward<Backend>(context(), input_.data(), output_.data(), n);
     last_batch_ = n;
     return output_.data();
@@ -112,6 +117,7 @@ class Model {
     Context<T> c = context();
     c.training = false;
     c.inference = true;
+    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
     Net::template forward<Backend>(c, input_.data(), output_.data(), n);
     last_batch_ = 0;  // nothing to back-propagate
     return output_.data();
@@ -121,6 +127,7 @@ class Model {
   // grad_input, when given, receives the gradient with respect to the input [n x input_size].
   void backward(const T* grad_output, T* grad_input = nullptr) {
     if (last_batch_ == 0) throw Error("Model::backward called before forward");
+    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
     Net::template backward<Backend>(context(), input_.data(), output_.data(), grad_output, grad_input, last_batch_);
   }
 
@@ -152,6 +159,10 @@ class Model {
   void write_parameters(const std::vector<T>& host) { write(params_, host, "parameters"); }
   void write_buffers(const std::vector<T>& host) { write(buffers_, host, "buffers"); }
   long last_batch() const { return last_batch_; }
+
+  // Makes this model's execution state the calling thread's for the scope's lifetime: for tools that call
+  // layers directly with context(), so they use the model's scratch memory rather than the thread's own.
+  typename Backend::ExecutionScope bind_execution() { return typename Backend::ExecutionScope(execution_); }
 
   // The views the network's layers receive; public for tools that step through layers.
   Context<T> context() {
@@ -212,6 +223,7 @@ class Model {
   long last_batch_ = 0;
   bool training_ = true;
   Buffer params_, grads_, buffers_, workspace_, input_, output_;
+  typename Backend::ExecutionContext execution_;
 };
 
 }  // namespace ctnet

@@ -30,6 +30,7 @@ std::vector<LayerTiming> profile_layers(M& model, const typename M::scalar* x, l
   model.train();
   model.forward(x, n);
   const Context<T> ctx = model.context();
+  [[maybe_unused]] const auto scope = model.bind_execution();  // the layers below use the model's scratch memory
   std::vector<T> last_grad(std::size_t(n * M::output_size), T(0.01));
   std::vector<LayerTiming> out;
   const auto median_us = [&](auto&& body) {

@@ -5,7 +5,8 @@
 // loop bounds come from the compile-time ConvGeometry; blocks of samples run in parallel over OpenMP
 // threads (dynamically scheduled), each thread with its own scratch, and weight gradients are summed
 // per block and then over blocks in order (the same bits for any thread count). Gradients accumulate
-// (+=) into gw and gb.
+// (+=) into gw and gb. Scratch memory and block shares are the calling thread's current ExecutionContext's
+// (threads.hpp), taken once per call before the parallel region.
 #pragma once
 
 #include <algorithm>
@@ -261,8 +262,8 @@ struct ConvEpilogueAvx512 {
 // w^T (col_rows x out_c) in thread 0's scratch, computed once per call and then only read by every
 // thread (small_gemm's and the direct kernels' weight operand).
 template <ConvGeometry G, class T>
-const T* transposed_weights(const T* w) {
-  T* wT = Scratch<T>::get(ScratchSlot::transposed_weights, 0, std::size_t(G.col_rows()) * G.out_c);
+const T* transposed_weights(ExecutionContext& cx, const T* w) {
+  T* wT = cx.scratch<T>(ScratchSlot::transposed_weights, 0, std::size_t(G.col_rows()) * G.out_c);
   transpose_into<G.out_c, G.col_rows()>(w, wT);
   return wT;
 }
@@ -270,12 +271,12 @@ const T* transposed_weights(const T* w) {
 // Thread t's buffer for a zero-padded copy of one sample (the direct kernels read padded planes), its
 // borders zeroed; null when the geometry does not pad.
 template <ConvGeometry G, class T>
-T* padded_input_buffer(int t) {
+T* padded_input_buffer(ExecutionContext& cx, int t) {
   if constexpr (G.padding == 0) {
     return nullptr;
   } else {
     constexpr std::size_t size = std::size_t(G.in_c) * (G.in_h + 2 * G.padding) * (G.in_w + 2 * G.padding);
-    T* p = Scratch<T>::get(ScratchSlot::padded_input, t, size);
+    T* p = cx.scratch<T>(ScratchSlot::padded_input, t, size);
     std::fill(p, p + size, T(0));
     return p;
   }
@@ -304,13 +305,14 @@ struct ConvOps {
   // epilogue (inference only): a following batch-norm and/or ReLU applied to each output as it is stored.
   template <ConvGeometry G, class T>
   static void conv2d_forward(const T* x, const T* w, const T* b, T* y, int n, const ConvEpilogue<T>& epilogue = {}) {
-    Scratch<T>::reserve_threads(max_threads());
+    ExecutionContext& cx = current_context();
+    cx.reserve_threads<T>(max_threads());
 #if defined(__AVX512F__)
     if constexpr (conv_uses_small_gemm<T> && has_direct_forward<G>) {
       // No im2col: the kernel reads the input in place (conv_forward_direct.hpp).
-      const T* wT = transposed_weights<G>(w);
-      parallel_blocks(n, conv_block, [&](int, int first, int last, int t) {
-        T* padded = padded_input_buffer<G, T>(t);
+      const T* wT = transposed_weights<G>(cx, w);
+      parallel_blocks(cx, n, conv_block, [&](int, int first, int last, int t) {
+        T* padded = padded_input_buffer<G, T>(cx, t);
         for (int s = first; s < last; ++s) {
           const T* in = padded_input<G>(x + s * G.in_size(), padded);
           T* ys = y + s * G.out_size();
@@ -322,8 +324,8 @@ struct ConvOps {
       return;
     }
 #endif
-    parallel_blocks(n, conv_block, [&](int, int first, int last, int t) {
-      T* col = G.is_pointwise() ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(G.col_rows()) * G.out_hw());
+    parallel_blocks(cx, n, conv_block, [&](int, int first, int last, int t) {
+      T* col = G.is_pointwise() ? nullptr : cx.scratch<T>(ScratchSlot::columns, t, size_t(G.col_rows()) * G.out_hw());
       for (int s = first; s < last; ++s) {
         const T* xs = x + s * G.in_size();
         if constexpr (!G.is_pointwise()) im2col<G>(xs, col);
@@ -359,24 +361,25 @@ struct ConvOps {
     // column gradients need only kernel^2 rows.
     constexpr bool input_grad_by_channel_path = direct_weight_grad && !G.is_pointwise();
     constexpr long gcol_rows = input_grad_by_channel_path ? long(G.kernel) * G.kernel : K;
-    Scratch<T>::reserve_threads(max_threads());
-    [[maybe_unused]] const T* wT = conv_uses_small_gemm<T> ? transposed_weights<G>(w) : nullptr;
+    ExecutionContext& cx = current_context();
+    cx.reserve_threads<T>(max_threads());
+    [[maybe_unused]] const T* wT = conv_uses_small_gemm<T> ? transposed_weights<G>(cx, w) : nullptr;
     // Weight- and bias-gradient partials per block of samples (M x K with Eigen, K x M, transposed, with
     // small_gemm), summed in block order below: the same result for any thread count.
     const int blocks = (n + conv_block - 1) / conv_block;
-    T* partial_w = Scratch<T>::get(ScratchSlot::weight_grads, 0, size_t(blocks) * wsize);
-    T* partial_b = Scratch<T>::get(ScratchSlot::bias_grads, 0, size_t(blocks) * M);
-    parallel_blocks(n, conv_block, [&](int block, int first, int last, int t) {
+    T* partial_w = cx.scratch<T>(ScratchSlot::weight_grads, 0, size_t(blocks) * wsize);
+    T* partial_b = cx.scratch<T>(ScratchSlot::bias_grads, 0, size_t(blocks) * M);
+    parallel_blocks(cx, n, conv_block, [&](int block, int first, int last, int t) {
       T* col =
-          G.is_pointwise() || direct_weight_grad ? nullptr : Scratch<T>::get(ScratchSlot::columns, t, size_t(K) * N);
-      T* gcol = Scratch<T>::get(ScratchSlot::column_grads, t, size_t(gcol_rows) * N);
+          G.is_pointwise() || direct_weight_grad ? nullptr : cx.scratch<T>(ScratchSlot::columns, t, size_t(K) * N);
+      T* gcol = cx.scratch<T>(ScratchSlot::column_grads, t, size_t(gcol_rows) * N);
       T* pgw = partial_w + size_t(block) * wsize;
       T* pgb = partial_b + size_t(block) * M;
       std::fill(pgw, pgw + wsize, T(0));
       std::fill(pgb, pgb + M, T(0));
       [[maybe_unused]] T* gyT =
-          conv_uses_small_gemm<T> ? Scratch<T>::get(ScratchSlot::transposed_grads, t, size_t(N) * M) : nullptr;
-      [[maybe_unused]] T* padded = direct_weight_grad ? padded_input_buffer<G, T>(t) : nullptr;
+          conv_uses_small_gemm<T> ? cx.scratch<T>(ScratchSlot::transposed_grads, t, size_t(N) * M) : nullptr;
+      [[maybe_unused]] T* padded = direct_weight_grad ? padded_input_buffer<G, T>(cx, t) : nullptr;
       for (int s = first; s < last; ++s) {
         const T* xs = x + s * G.in_size();
         const T* gys = gy + s * G.out_size();
@@ -417,7 +420,7 @@ struct ConvOps {
     // partials; small_gemm's transposed partials are summed into a transposed copy of gw).
     T* sum = gw;
     if constexpr (conv_uses_small_gemm<T>) {
-      sum = Scratch<T>::get(ScratchSlot::transposed_weights, 0, wsize);  // w^T is not needed any more
+      sum = cx.scratch<T>(ScratchSlot::transposed_weights, 0, wsize);  // w^T is not needed any more
       transpose_into<M, K>(gw, sum);
     }
     for (int block = 0; block < blocks; ++block) {

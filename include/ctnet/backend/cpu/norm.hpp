@@ -61,11 +61,12 @@ inline void plane_sums(const T* p, double& sum, double& sum_sq) {
 // Per-plane partial sums (a float sum over one plane, widened to double) computed in parallel over the
 // planes, sample after sample as the data lies and as the convolutions split the batch; then each
 // channel's double sum over the samples in sample order. The same bits as a per-channel loop, for any
-// thread count.
+// thread count. The partials live in the current ExecutionContext's scratch (threads.hpp).
 template <long Spatial, class T, class PlaneSums>
 double* per_plane_sums(long planes, PlaneSums&& sums_of) {
-  Scratch<double>::reserve_threads(1);
-  double* sums = Scratch<double>::get(ScratchSlot::plane_sums, 0, std::size_t(2 * planes));
+  ExecutionContext& cx = current_context();  // on the calling thread, before the parallel loop
+  cx.reserve_threads<double>(1);
+  double* sums = cx.scratch<double>(ScratchSlot::plane_sums, 0, std::size_t(2 * planes));
 #pragma omp parallel for schedule(static) if (planes * Spatial > 16384)
   for (long plane = 0; plane < planes; ++plane) {
     double a = 0, b = 0;

@@ -1,16 +1,30 @@
-// ctnet/backend/cpu/threads.hpp — thread count and per-thread scratch memory for the CPU backend.
+// ctnet/backend/cpu/threads.hpp — thread count, the execution context (scratch memory and work-sharing
+// state) and the block-parallel loop of the CPU backend.
 //
 // Requires: OpenMP for parallelism (without it everything runs on one thread). Guarantees: the thread
-// count comes from OMP_NUM_THREADS or set_num_threads(); scratch buffers grow only when a larger size
-// is first requested, so a training loop allocates nothing after its first step; work is split into
-// fixed blocks whose partial results are reduced in block order, so results do not depend on the
-// thread count.
+// count of the calling host thread's OpenMP teams comes from OMP_NUM_THREADS or set_num_threads(); scratch
+// buffers grow only when a larger size is first requested, so a training loop allocates nothing after its
+// first step; work is split into fixed blocks whose partial results are reduced in block order, so results
+// do not depend on the thread count.
+//
+// Thread safety (DESIGN.md principle 11): the backend keeps no mutable process-wide state. Scratch memory
+// and the work-stealing block shares live in an ExecutionContext; each Model owns one and installs it with
+// an ExecutionScope for the duration of each forward, predict and backward call, into a thread_local
+// "current context" that the kernels read once per op, on the calling thread, before their parallel
+// region (OpenMP workers only use what the caller captured). Ops called outside any Model call (tests,
+// tools stepping through layers) use a context private to the calling host thread. So two Models may run
+// at the same time on two host threads; one Model (and one ExecutionContext) must not be used by two
+// threads at once. Why a scope and not an argument: the op set is a static interface shared with the CUDA
+// backend and called from every layer and combinator; the context is state of the backend, not of the
+// network, so it stays out of every layer's signature and of Context<T>.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 #include "aligned.hpp"
@@ -37,13 +51,21 @@ inline int thread_id() {
 #endif
 }
 
+// OpenMP keeps the thread count per host thread (the nthreads-var ICV of its initial task): this sets it
+// for teams started by the calling thread only; another host thread starts from OMP_NUM_THREADS (or the
+// core count) until it calls this too.
 inline void set_num_threads(int n) {
 #ifdef _OPENMP
   omp_set_num_threads(n < 1 ? 1 : n);
 #endif
   // Eigen's own GEMM threading stays off: its blocking depends on the thread count, which would make
-  // results depend on it too; the products it serves here (linear layers, double) are small.
-  Eigen::setNbThreads(1);
+  // results depend on it too; the products it serves here (linear layers, double) are small. Eigen keeps
+  // that setting in one process-wide variable: written once, under the guard of a static's initialisation,
+  // so host threads calling this at the same time do not race on it.
+  [[maybe_unused]] static const bool eigen_single_threaded = [] {
+    Eigen::setNbThreads(1);
+    return true;
+  }();
 }
 
 // Scratch slots a kernel may use at once per thread (e.g. im2col columns and weight-gradient partials).
@@ -57,28 +79,6 @@ enum class ScratchSlot : int {
   plane_sums,
   padded_input,
   count
-};
-
-template <class T>
-class Scratch {
- public:
-  // Call outside a parallel region, before threads ask for their buffers.
-  static void reserve_threads(int threads) {
-    auto& b = buffers();
-    const std::size_t need = static_cast<std::size_t>(threads) * static_cast<int>(ScratchSlot::count);
-    if (b.size() < need) b.resize(need);
-  }
-  static T* get(ScratchSlot slot, int thread, std::size_t count) {
-    auto& v = buffers()[static_cast<std::size_t>(thread) * static_cast<int>(ScratchSlot::count) + static_cast<int>(slot)];
-    if (v.size() < count) v.resize(count);
-    return v.data();
-  }
-
- private:
-  static std::vector<AlignedVector<T>>& buffers() {
-    static std::vector<AlignedVector<T>> b;
-    return b;
-  }
 };
 
 namespace detail {
@@ -102,28 +102,96 @@ struct alignas(64) BlockShare {
   }
 };
 
-inline std::vector<BlockShare>& block_shares(std::size_t threads) {
-  static std::vector<BlockShare> shares;
-  if (shares.size() < threads) shares = std::vector<BlockShare>(threads);
-  return shares;
+}  // namespace detail
+
+// The mutable state of the backend's kernels: per-thread scratch buffers (float and double, one per slot)
+// and the block shares of parallel_blocks. Copying gives a fresh, empty context (scratch holds nothing
+// that outlives one op call), so a copied Model does not share its copy's memory.
+class ExecutionContext {
+ public:
+  ExecutionContext() = default;
+  ExecutionContext(const ExecutionContext&) {}
+  ExecutionContext& operator=(const ExecutionContext&) { return *this; }
+
+  // Call outside a parallel region, before threads ask for their buffers.
+  template <class T>
+  void reserve_threads(int threads) {
+    auto& b = buffers<T>();
+    const std::size_t need = static_cast<std::size_t>(threads) * static_cast<int>(ScratchSlot::count);
+    if (b.size() < need) b.resize(need);
+  }
+  // Thread `thread`'s buffer for `slot`, at least `count` values; threads reserved beforehand.
+  template <class T>
+  T* scratch(ScratchSlot slot, int thread, std::size_t count) {
+    auto& v = buffers<T>()[static_cast<std::size_t>(thread) * static_cast<int>(ScratchSlot::count) +
+                           static_cast<int>(slot)];
+    if (v.size() < count) v.resize(count);
+    return v.data();
+  }
+  // At least `threads` shares; called outside a parallel region.
+  std::span<detail::BlockShare> block_shares(std::size_t threads) {
+    if (shares_.size() < threads) shares_ = std::vector<detail::BlockShare>(threads);
+    return {shares_.data(), shares_.size()};
+  }
+
+ private:
+  template <class T>
+  std::vector<AlignedVector<T>>& buffers() {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "CPU scratch holds float or double");
+    if constexpr (std::is_same_v<T, float>)
+      return floats_;
+    else
+      return doubles_;
+  }
+
+  std::vector<AlignedVector<float>> floats_;
+  std::vector<AlignedVector<double>> doubles_;
+  std::vector<detail::BlockShare> shares_;
+};
+
+namespace detail {
+inline ExecutionContext*& current_context_slot() noexcept {
+  thread_local ExecutionContext* current = nullptr;  // trivially initialised: a plain TLS load
+  return current;
+}
+}  // namespace detail
+
+// The context installed on the calling host thread by the innermost ExecutionScope, else one private to
+// this thread (ops called directly, outside a Model). Call it on the host thread, outside parallel regions.
+inline ExecutionContext& current_context() {
+  if (ExecutionContext* c = detail::current_context_slot()) return *c;
+  thread_local ExecutionContext own;
+  return own;
 }
 
-}  // namespace detail
+// Makes `context` the calling thread's current context until the scope ends (scopes nest).
+class ExecutionScope {
+ public:
+  explicit ExecutionScope(ExecutionContext& context) noexcept : previous_(detail::current_context_slot()) {
+    detail::current_context_slot() = &context;
+  }
+  ~ExecutionScope() { detail::current_context_slot() = previous_; }
+  ExecutionScope(const ExecutionScope&) = delete;
+  ExecutionScope& operator=(const ExecutionScope&) = delete;
+
+ private:
+  ExecutionContext* previous_;
+};
 
 // Runs body(block, first, last, thread) for the blocks [b * size, min(n, (b + 1) * size)) of [0, n). Each
 // thread starts on its own contiguous share of the blocks, the samples a static schedule of the element-wise
 // passes gives it (so what they left in its cache is used there), then helps with the far end of the other
 // shares (a slower core takes fewer). Work that accumulates per block and is reduced in block order gives
-// the same bits for any thread count and schedule.
+// the same bits for any thread count and schedule. The block shares are `context`'s.
 template <class Body>
-void parallel_blocks(int n, int size, Body&& body) {
+void parallel_blocks(ExecutionContext& context, int n, int size, Body&& body) {
   const int blocks = (n + size - 1) / size;
   const int threads = blocks < max_threads() ? blocks : max_threads();
   if (threads <= 1) {
     for (int b = 0; b < blocks; ++b) body(b, b * size, std::min(n, (b + 1) * size), 0);
     return;
   }
-  std::vector<detail::BlockShare>& shares = detail::block_shares(std::size_t(threads));
+  const std::span<detail::BlockShare> shares = context.block_shares(std::size_t(threads));
   const int chunk = (blocks + threads - 1) / threads;  // as OpenMP's schedule(static) splits
   for (int t = 0; t < threads; ++t)
     shares[std::size_t(t)].reset(std::uint32_t(std::min(blocks, t * chunk)),

@@ -5,6 +5,8 @@
 // Model<Net, Cuda> runs any network written against `B::op<...>(...)`; Buffer memory is device memory
 // (host_accessible = false: read it through Model::read_*). All work is ordered on cuda::stream();
 // per-element arithmetic is the shared CTNET_HD bodies of backend/common, checked on the CPU by tests.
+// What may be shared between host threads: a network type is stateless; the stream, scratch memory and
+// cuBLAS handle are process-wide (runtime.cuh), so the CUDA backend is driven from one host thread.
 #pragma once
 
 #include "buffer.cuh"
@@ -28,6 +30,8 @@ struct Cuda : cuda::ConvOps,
               cuda::SoftmaxOps {
   static constexpr const char* name = "cuda";
   static constexpr bool host_accessible = false;  // Buffer memory is device memory
+  using ExecutionContext = cuda::ExecutionContext;  // empty: the runtime state is process-wide
+  using ExecutionScope = cuda::ExecutionScope;
   template <class T>
   using Buffer = cuda::Buffer<T>;
   static bool available() noexcept { return cuda::device_available(); }

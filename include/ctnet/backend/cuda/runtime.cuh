@@ -251,4 +251,13 @@ inline cublasHandle_t blas() {
   return handle;
 }
 
+// What Model<Net, Cuda> owns and installs per call: nothing, the backend's state above being process-wide
+// (one host thread drives it). Present so that Model is written once for every backend.
+struct ExecutionContext {};
+struct ExecutionScope {
+  explicit ExecutionScope(ExecutionContext&) noexcept {}
+  ExecutionScope(const ExecutionScope&) = delete;
+  ExecutionScope& operator=(const ExecutionScope&) = delete;
+};
+
 }  // namespace ctnet::cuda
