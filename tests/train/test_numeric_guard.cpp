@@ -117,8 +117,18 @@ TEST_CASE("a non-finite parameter is named before anything runs on it") {
   const std::string m = guarded_step(model, {1, 2, 3, 4}, {1}, {3, 1, 3, 0.01});
   INFO(m);
   CHECK(m.find("training step 3 (epoch 1, batch 3, lr 0.01)") != std::string::npos);
-  CHECK(m.find("layer 2 Linear(in_features=4, out_features=3): parameter '2.bias' holds NaN at element 1") !=
-        std::string::npos);
+  CHECK(m.find("first non-finite parameter: '2.bias' (layer 2 Linear(in_features=4, out_features=3)) holds NaN at "
+               "element 1") != std::string::npos);
+}
+
+TEST_CASE("a tensor of a nested layer names the nested layer and the top-level layer holding it") {
+  using Net = Sequential<Input<4>, Residual<Seq<Linear<4>, ReLU>>, Linear<3>, LogSoftmax>;
+  Model<Net> model(1, 8);
+  model.parameters()[std::size_t(parameter_offset<Model<Net>>("0.0.0.weight") + 5)] = kInf;
+  const std::string m = guarded_step(model, {1, 2, 3, 4}, {1}, {1, 1, 1, 0.01});
+  INFO(m);
+  CHECK(m.find("first non-finite parameter: '0.0.0.weight' (layer 0.0.0 Linear(in_features=4, out_features=4) inside "
+               "layer 0 Residual) holds +Inf at element 5") != std::string::npos);
 }
 
 TEST_CASE("a NaN in the input batch is reported as the input data's fault") {
@@ -128,7 +138,7 @@ TEST_CASE("a NaN in the input batch is reported as the input data's fault") {
   const std::string m = guarded_step(model, x, {0, 1, 2}, {12, 3, 4, 0.1});
   INFO(m);
   CHECK(m.find("training step 12 (epoch 3, batch 4, lr 0.1)") != std::string::npos);
-  CHECK(m.find("the input batch holds NaN at sample 1, element 2") != std::string::npos);
+  CHECK(m.find("first non-finite input: the input batch holds NaN at sample 1, element 2") != std::string::npos);
   CHECK(m.find("hint: check the input data") != std::string::npos);
 }
 
@@ -187,7 +197,8 @@ TEST_CASE("Trainer stops at the step after an update that overflows, naming glob
   }
   INFO(m);
   CHECK(m.find("training diverged at training step 7 (epoch 2, batch 3, lr 0.01)") != std::string::npos);
-  CHECK(m.find("layer 0 Conv2d(1, 4, kernel_size=3, stride=2): parameter '0.weight' holds ") != std::string::npos);
+  CHECK(m.find("first non-finite parameter: '0.weight' (layer 0 Conv2d(1, 4, kernel_size=3, stride=2)) holds ") !=
+        std::string::npos);
   CHECK(m.find("hint: the learning rate is probably too high") != std::string::npos);
   CHECK(trainer.global_step() == 6);  // the failing step neither counted nor updated
 }

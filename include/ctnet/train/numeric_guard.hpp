@@ -9,7 +9,8 @@
 // value in the order it arises — the input batch; a layer's parameters or buffers, then its output, in
 // forward order; the loss; the loss gradient; a layer's parameter gradient, then its input gradient, in
 // backward order — with the layer as summary<Net>() prints it ("layer 5 Conv2d(16, 16, kernel_size=3,
-// bias=False)"), and a hint. The parameters are left as they were (no update happened), the buffers
+// bias=False)"; a tensor of a nested layer names both, "layer 0.0.5 BatchNorm2d(16) inside layer 0 ..."),
+// and a hint. The parameters are left as they were (no update happened), the buffers
 // (batch-norm running statistics) are restored after the diagnostic pass, the gradient arena holds the
 // diagnostic pass's gradients. check_evaluation_batch does the same for an evaluation batch's loss,
 // naming the batch and the first non-finite output.
@@ -24,6 +25,7 @@
 #include "../core/layer.hpp"
 #include "../core/shape.hpp"
 #include "../graph/visit.hpp"
+#include "../inspect/summary.hpp"
 
 namespace ctnet {
 
@@ -53,18 +55,34 @@ std::string layer_text() {
   return "layer " + std::to_string(I) + " " + L::describe();
 }
 
-// The first non-finite parameter (or buffer, unless buffers is null) of layer I, by its PyTorch name; empty
-// when all are finite.
+// The layer that owns tensor `name` ("0.0.5.running_var"), as the summary prints it: "layer 2 Linear(...)",
+// or for a nested layer "layer 0.0.5 BatchNorm2d(16) inside layer 0 PerInput(2 branches)".
+template <class Net>
+std::string tensor_owner(const std::string& name) {
+  const std::string index = name.substr(0, name.rfind('.'));
+  const std::vector<SummaryRow> rows = summary_rows<Net>();
+  const auto text = [&](const std::string& i) {
+    for (const SummaryRow& r : rows)
+      if (r.index == i) return "layer " + i + " " + r.layer.substr(r.layer.find_first_not_of(' '));
+    return "layer " + i;
+  };
+  const std::string top = index.substr(0, index.find('.'));
+  return top == index ? text(index) : text(index) + " inside " + text(top);
+}
+
+// The first non-finite parameter (or buffer, unless buffers is null) of layer I: "'2.bias' (layer 2
+// Linear(...)) holds NaN at element 1"; empty when all are finite. *is_parameter says which it was.
 template <class Net, std::size_t I, class L, class T>
-std::string nonfinite_tensor(const T* params, const T* buffers) {
+std::string nonfinite_tensor(const T* params, const T* buffers, bool* was_parameter = nullptr) {
   std::string found;
   visit_tensors<L>(std::to_string(I) + ".", Net::parameter_offsets[I], Net::buffer_offsets[I],
                    [&](const std::string& name, const TensorInfo& t, long offset, bool is_parameter) {
                      if (!found.empty() || (!is_parameter && !buffers)) return;
                      const T* p = (is_parameter ? params : buffers) + offset;
-                     if (const long i = first_nonfinite(p, std::size_t(t.size)); i >= 0)
-                       found = std::string(is_parameter ? "parameter" : "buffer") + " '" + name + "' holds " +
-                               nonfinite_place(p, i);
+                     if (const long i = first_nonfinite(p, std::size_t(t.size)); i >= 0) {
+                       found = "'" + name + "' (" + tensor_owner<Net>(name) + ") holds " + nonfinite_place(p, i);
+                       if (was_parameter) *was_parameter = is_parameter;
+                     }
                    });
   return found;
 }
@@ -103,7 +121,7 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
   std::string found, hint = detail::divergence_hint();
   const T* x = model.input_buffer();
   if (const long i = first_nonfinite(x, std::size_t(n * M::input_size)); i >= 0) {
-    found = "the input batch holds " +
+    found = "first non-finite input: the input batch holds " +
             nonfinite_place(x, i, detail::per_sample<typename Net::input_shape_t>());
     hint = "hint: check the input data (a NaN or Inf value reached the network before its first layer)";
   } else {
@@ -114,8 +132,10 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
     constexpr std::size_t last = Net::layer_count - 1;
     Net::for_each_layer([&]<std::size_t I, class L>() {
       if (!found.empty()) return;
-      if (const std::string t = detail::nonfinite_tensor<Net, I, L>(params, buffers); !t.empty()) {
-        found = detail::layer_text<I, L>() + ": " + t + " (the previous update or the loaded weights made it so)";
+      bool parameter = true;
+      if (const std::string t = detail::nonfinite_tensor<Net, I, L>(params, buffers, &parameter); !t.empty()) {
+        found = parameter ? "first non-finite parameter: " + t + " (the previous update or the loaded weights made it so)"
+                          : "first non-finite buffer: " + t + " (the batch statistics of an earlier step overflowed)";
         return;
       }
       const T* in = I == 0 ? x : Net::template activation<I - 1>(ctx.work, n);
@@ -126,13 +146,14 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
                 nonfinite_place(y, i, detail::per_sample<typename L::output_shape_t>()) + " from a finite input";
     });
     if (found.empty() && !std::isfinite(loss)) {
-      found = "the network's output is finite: the loss itself is not";
+      found = "first non-finite value: the loss itself (the network's output is finite)";
       hint = "hint: check the targets and the loss (NLLLoss takes log-probabilities: end the network with "
              "LogSoftmax; class targets must be in range)";
     }
     if (found.empty()) {
       if (const long i = first_nonfinite(grad_output, std::size_t(n * M::output_size)); i >= 0)
-        found = "the loss gradient holds " + nonfinite_place(grad_output, i, detail::per_sample<typename Net::output_shape_t>());
+        found = "first non-finite gradient: the loss gradient holds " +
+                nonfinite_place(grad_output, i, detail::per_sample<typename Net::output_shape_t>());
     }
     if (found.empty()) {
       model.zero_grad();
@@ -145,8 +166,7 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
         T* gx = I == 0 ? nullptr : Net::gradient_buffer(ctx.work, n, I % 2);
         L::template backward<B>(Net::template layer_context<I>(ctx, n), in, y, gy, gx, n);
         if (std::string t = detail::nonfinite_tensor<Net, I, L>(grads, static_cast<const T*>(nullptr)); !t.empty()) {
-          found = "first non-finite gradient: " + detail::layer_text<I, L>() + ": the gradient of its " + t +
-                  " from a finite output gradient";
+          found = "first non-finite gradient: the gradient of " + t + ", from a finite output gradient";
         } else if (gx) {
           if (const long i = first_nonfinite(gx, std::size_t(n * L::input_shape_t::size)); i >= 0)
             found = "first non-finite gradient: " + detail::layer_text<I, L>() + " gives an input gradient with " +
