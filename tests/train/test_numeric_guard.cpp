@@ -163,6 +163,18 @@ TEST_CASE("a layer after a fused batch-norm chain is found, and the running stat
   CHECK(model.read_buffers() == buffers);
 }
 
+TEST_CASE("a running statistic that is not finite stops the step although loss and gradients are finite") {
+  Model<Chain> model(2, 4);
+  for (const NamedTensor& t : Model<Chain>::named_buffers())
+    if (t.name == "1.running_var") model.buffers()[std::size_t(t.offset)] = kInf;
+  std::vector<float> x(2 * 16);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 5) % 7) - 3;
+  const std::string m = guarded_step(model, x, {0, 1}, {2, 1, 2, 0.1});
+  INFO(m);
+  CHECK(m.find("but the buffers (running statistics) hold +Inf; first non-finite buffer: '1.running_var' (layer 1 "
+               "BatchNorm2d(2)) holds +Inf at element 0") != std::string::npos);
+}
+
 TEST_CASE("a gradient that overflows in backward names the layer whose input gradient is non-finite") {
   Model<Pair> model(1, 1);
   // Layer 0 passes the input on; layer 1 maps it to logits (3e8, -3e8): finite forward, finite loss.
@@ -226,8 +238,8 @@ TEST_CASE("save_checkpoint refuses parameters, buffers and extra tensors holding
     Model<Chain> model(1, 4);
     for (const NamedTensor& t : Model<Chain>::named_buffers())
       if (t.name == "1.running_var") model.buffers()[std::size_t(t.offset + 1)] = kNaN;
-    CHECK_THROWS_WITH_AS(save_checkpoint(model, path), doctest::Contains("tensor '1.running_var' holds NaN at element 1"),
-                         NumericalError);
+    CHECK_THROWS_WITH_AS(save_checkpoint(model, path),
+                         doctest::Contains("tensor '1.running_var' holds NaN at element 1"), NumericalError);
     CHECK_FALSE(std::filesystem::exists(path));
   }
   {

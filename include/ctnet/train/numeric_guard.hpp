@@ -2,18 +2,18 @@
 //
 // Requires: a Model over a Sequential network on a host-accessible backend (the CPU), called after one
 // training batch's forward, loss gradient and Model::backward, before the optimizer step.
-// Guarantees: check_training_step costs a test of the loss and one scan of the gradient arena when all is
-// finite (no allocation). When the loss or a gradient is NaN/Inf it re-runs that batch layer by layer,
-// unfused (the fused chains skip intermediate outputs), in training mode with the same dropout masks, and
-// throws NumericalError naming the step (global step, epoch, batch, learning rate), the first non-finite
-// value in the order it arises — the input batch; a layer's parameters or buffers, then its output, in
-// forward order; the loss; the loss gradient; a layer's parameter gradient, then its input gradient, in
-// backward order — with the layer as summary<Net>() prints it ("layer 5 Conv2d(16, 16, kernel_size=3,
-// bias=False)"; a tensor of a nested layer names both, "layer 0.0.5 BatchNorm2d(16) inside layer 0 ..."),
-// and a hint. The parameters are left as they were (no update happened), the buffers
-// (batch-norm running statistics) are restored after the diagnostic pass, the gradient arena holds the
-// diagnostic pass's gradients. check_evaluation_batch does the same for an evaluation batch's loss,
-// naming the batch and the first non-finite output.
+// Guarantees: check_training_step costs a test of the loss and one scan of the gradient and buffer arenas
+// when all is finite (no allocation). When the loss, a gradient or a buffer is NaN/Inf it re-runs that
+// batch layer by layer, unfused (the fused chains skip intermediate outputs), in training mode with the
+// same dropout masks, and throws NumericalError naming the step (global step, epoch, batch, learning
+// rate), the first non-finite value in the order it arises — the input batch; a layer's parameters or
+// buffers, then its output, in forward order; the loss; the loss gradient; a layer's parameter gradient,
+// then its input gradient, in backward order — with the layer as summary<Net>() prints it ("layer 5
+// Conv2d(16, 16, kernel_size=3, bias=False)"; a tensor of a nested layer names both, "layer 0.0.5
+// BatchNorm2d(16) inside layer 0 ..."), and a hint. The parameters are left as they were (no update
+// happened), the buffers (batch-norm running statistics) are restored after the diagnostic pass, the
+// gradient arena holds the diagnostic pass's gradients. check_evaluation_batch does the same for an
+// evaluation batch's loss, naming the batch and the first non-finite output.
 #pragma once
 
 #include <cmath>
@@ -113,10 +113,12 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
   const long n = model.last_batch();
   std::string what = "the loss is " + value_name(loss);
   if (std::isfinite(loss)) {
-    const auto g = model.gradients();
-    const long i = first_nonfinite(g.data(), g.size());
-    what = "the loss is finite (" + detail::short_number(loss) + ") but the gradient arena holds " +
-           (i >= 0 ? value_name(double(g[std::size_t(i)])) : std::string("no NaN or Inf any more"));
+    const auto g = model.gradients(), b = model.buffers();
+    const long i = first_nonfinite(g.data(), g.size()), j = first_nonfinite(b.data(), b.size());
+    what = "the loss is finite (" + detail::short_number(loss) + ") but " +
+           (i >= 0   ? "the gradient arena holds " + value_name(double(g[std::size_t(i)]))
+            : j >= 0 ? "the buffers (running statistics) hold " + value_name(double(b[std::size_t(j)]))
+                     : std::string("no NaN or Inf is left to find"));
   }
   std::string found, hint = detail::divergence_hint();
   const T* x = model.input_buffer();
@@ -134,8 +136,8 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
       if (!found.empty()) return;
       bool parameter = true;
       if (const std::string t = detail::nonfinite_tensor<Net, I, L>(params, buffers, &parameter); !t.empty()) {
-        found = parameter ? "first non-finite parameter: " + t + " (the previous update or the loaded weights made it so)"
-                          : "first non-finite buffer: " + t + " (the batch statistics of an earlier step overflowed)";
+        found = parameter ? "first non-finite parameter: " + t + " (from the previous update or the loaded weights)"
+                          : "first non-finite buffer: " + t + " (this step's batch statistics overflowed)";
         return;
       }
       const T* in = I == 0 ? x : Net::template activation<I - 1>(ctx.work, n);
@@ -183,11 +185,12 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
   return "training diverged at " + detail::step_text(at) + ": " + what + "; " + found + "; " + hint;
 }
 
-// Throws NumericalError (diagnose_nonfinite_step's message) when the loss or the gradient arena holds a
-// NaN or an Inf; returns at the cost of one scan otherwise.
+// Throws NumericalError (diagnose_nonfinite_step's message) when the loss, the gradient arena or the buffer
+// arena (running statistics, updated by this step's forward) holds a NaN or an Inf; returns at the cost of
+// one scan of each arena otherwise.
 template <class M>
 void check_training_step(M& model, double loss, const typename M::scalar* grad_output, const TrainingStep& at) {
-  if (std::isfinite(loss) && all_finite(model.gradients())) [[likely]]
+  if (std::isfinite(loss) && all_finite(model.gradients()) && all_finite(model.buffers())) [[likely]]
     return;
   throw NumericalError(diagnose_nonfinite_step(model, loss, grad_output, at));
 }
@@ -199,10 +202,11 @@ template <class Net, class T>
 void check_evaluation_batch(double loss, long batch, const T* out, long n) {
   if (std::isfinite(loss)) [[likely]]
     return;
-  const long i = first_nonfinite(out, std::size_t(n * Net::output_shape_t::size));
+  using Out = typename Net::output_shape_t;
+  const long i = first_nonfinite(out, std::size_t(n * Out::size));
   throw NumericalError(
       "evaluation diverged at batch " + std::to_string(batch) + ": the loss is " + value_name(loss) + "; " +
-      (i >= 0 ? "the network's output holds " + nonfinite_place(out, i, detail::per_sample<typename Net::output_shape_t>())
+      (i >= 0 ? "the network's output holds " + nonfinite_place(out, i, detail::per_sample<Out>())
               : std::string("the network's output is finite: the loss itself is not (targets out of range?)")) +
       "; hint: the parameters or batch-norm running statistics have overflowed (learning rate too high?), or "
       "the input data holds NaN or Inf");
