@@ -97,9 +97,12 @@ int bench(const BenchOptions& o) {
         labels[std::size_t(s)] = train.labels[std::size_t(i)];
       }
       const float* out = model.forward(x.data(), o.batch);
+      const double loss = NLLLoss{}.forward(out, labels.data(), o.batch, 10);
       NLLLoss{}.backward(out, labels.data(), o.batch, 10, grad.data());
       model.zero_grad();
       model.backward(grad.data());
+      // As Trainer does: the loss and the gradient arena are checked for NaN/Inf before every update.
+      check_training_step(model, loss, grad.data(), {long(k) + 1, 1, long(k) + 1, 0.01});
       sgd.step(model.parameters(), model.gradients());
     }
   };

@@ -74,6 +74,7 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
     m.digit_correct += correct[0];
     m.sum_correct += correct[1];
     m.total += n;
+    return r.total;
   };
 
   ProgressBar progress(std::cout, examples::progress_mode(o));
@@ -103,18 +104,20 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
       sgd.set_lr(lr);
       const auto targets = prepare(batch, [&](int index) { return paired_digit(o.seed, std::uint64_t(epoch), index); });
       const float* out = model.forward(x.data(), batch.size);
-      account(tr, out, batch.size, targets);
+      const double batch_loss = account(tr, out, batch.size, targets);
       loss.backward(out, batch.size, targets, grad.data());
       model.zero_grad();
       model.backward(grad.data());
+      check_training_step(model, batch_loss, grad.data(), {step, epoch, done + 1, lr});
       sgd.step(model.parameters(), model.gradients());
       progress.update(++done, tr.total, tr.loss / double(tr.total), tr.sum());
     }
     AdderMetrics te;
     test_loader.start_epoch(0);
-    while (test_loader.next(batch)) {
+    for (long b = 1; test_loader.next(batch); ++b) {
       const auto targets = prepare(batch, [](int index) { return test_paired_digit(index); });
-      account(te, model.predict(x.data(), batch.size), batch.size, targets);
+      const float* out = model.predict(x.data(), batch.size);
+      check_evaluation_batch<Net>(account(te, out, batch.size, targets), b, out, batch.size);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     last_digit = te.digit();

@@ -11,6 +11,11 @@
 //     read back only when asked (progress updates and the end of the epoch).
 //   * run_cuda_example<Net> is the CUDA counterpart of run_mnist_example: same options, header, per-epoch
 //     line, CSV, checkpoint format and JSON line (plus "device":"cuda", "gpu", "cuda_graph").
+//   * Numerical faults: the loss stays on the device, so it is checked whenever the metrics are read back
+//     (each progress update and the end of every epoch): a non-finite mean loss stops training with a
+//     NumericalError naming the epoch, the range of steps since the last finite reading and the first
+//     parameter tensor that is no longer finite; a non-finite test loss stops it likewise. (The CPU
+//     trainer checks every step and names the first non-finite layer.)
 // Dropout masks: eager steps use the CPU's step numbers, so --cuda-graph off draws the CPU's masks; a
 // replayed graph numbers its steps consecutively from the capture (a partial batch's eager step then gets a
 // number of its own, far from the graph's), so with the graph on the masks differ from the CPU's.
@@ -20,6 +25,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -36,6 +42,7 @@
 #include <ctnet/data/transforms.hpp>
 #include <ctnet/inspect/summary.hpp>
 #include <ctnet/train/checkpoint.hpp>
+#include <ctnet/train/numeric_guard.hpp>
 #include <ctnet/train/progress.hpp>
 
 #include "../common/cuda_driver.hpp"
@@ -176,9 +183,16 @@ class MnistTrainer {
     const long total = batches_per_epoch();
     const long every = updates > 0 ? std::max(1L, (total + updates - 1) / updates) : total + 1;
     long done = 0;
+    long checked = step_;  // steps up to here gave a finite loss
+    const auto read_checked = [&] {
+      const TrainFigures f = read_train();
+      if (!std::isfinite(f.loss)) throw NumericalError(divergence(epoch, checked, f.loss));
+      checked = step_;
+      return f;
+    };
     const auto step_done = [&] {
       ++done;
-      if (progress && (done % every == 0 || done == total)) progress(done, read_train());
+      if (progress && (done % every == 0 || done == total)) progress(done, read_checked());
     };
     for (long j = 0; j < full_batches_; ++j) {
       last_lr = lr_at(step_, epoch);
@@ -191,7 +205,7 @@ class MnistTrainer {
       step_done();
     }
     sync_model_step();
-    return read_train();
+    return read_checked();
   }
 
   TrainFigures read_train() const {
@@ -210,6 +224,9 @@ class MnistTrainer {
     }
     const cuda::Metrics m = cuda::read_metrics(eval_metrics_);
     check_targets(m);
+    if (!std::isfinite(m.mean_loss()))
+      throw NumericalError("evaluation diverged: the mean test loss is " + value_name(m.mean_loss()) + "; " +
+                           first_nonfinite_parameter() + "; " + detail::divergence_hint());
     return {m.mean_loss(), long(m.correct), long(m.samples)};
   }
 
@@ -256,6 +273,21 @@ class MnistTrainer {
       o_.graph = false;
       model_.set_step(model_step);  // the failed capture advanced it
     }
+  }
+
+  // The message for a non-finite mean loss read back in `epoch` after the steps from first_step on.
+  std::string divergence(int epoch, long first_step, double loss) const {
+    return "training diverged on the GPU in epoch " + std::to_string(epoch) + ", at one of training steps " +
+           std::to_string(first_step + 1) + " to " + std::to_string(step_) +
+           " (the loss is read back at each progress update and epoch end): the mean loss is " + value_name(loss) +
+           "; " + first_nonfinite_parameter() + "; " + detail::divergence_hint();
+  }
+  std::string first_nonfinite_parameter() const {
+    const std::vector<float> p = model_.read_parameters();
+    for (const NamedTensor& t : M::named_parameters())
+      if (const long i = first_nonfinite(p.data() + t.offset, std::size_t(t.size)); i >= 0)
+        return "first non-finite parameter: '" + t.name + "' holds " + nonfinite_place(p.data() + t.offset, i);
+    return "the parameters are still finite";
   }
 
   // Model::predict with the batch gathered on the device instead of uploaded.

@@ -7,6 +7,9 @@
 // seed and the training step. Loading checks the fingerprint first and, when it differs, names the
 // first layer that differs; then every tensor's presence, dtype and shape. Optimizer state, when given,
 // is stored as "optimizer.<name>" tensors so a run can resume. Save -> load gives identical predictions.
+// Nothing non-finite is ever saved or loaded: a NaN or Inf in any tensor makes save_checkpoint throw
+// NumericalError before writing anything, and load_checkpoint throw CheckpointError, each naming the
+// tensor and the index of its first non-finite element.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/finite.hpp"
 #include "../inspect/summary.hpp"
 #include "../model.hpp"
 #include "safetensors.hpp"
@@ -83,6 +87,25 @@ std::vector<T> tensor_values(const TensorRecord& r) {
   return out;
 }
 
+// Refuses to save a tensor holding NaN or Inf (the file would carry a diverged model on).
+template <class T>
+void refuse_nonfinite(const std::string& path, const std::string& name, const T* values, std::size_t count) {
+  if (const long i = first_nonfinite(values, count); i >= 0)
+    throw NumericalError("refusing to save '" + path + "': tensor '" + name + "' holds " + nonfinite_place(values, i) +
+                         " of " + std::to_string(count) + " (the model has diverged); nothing was written");
+}
+
+// Refuses to load a file in which any F32/F64 tensor holds NaN or Inf.
+inline void check_finite_tensors(const std::string& path, const SafetensorsFile& file) {
+  for (const TensorRecord& r : file.tensors) {
+    double v = 0;
+    if (const long i = first_nonfinite_bytes(r.dtype, r.bytes.data(), r.bytes.size(), v); i >= 0)
+      throw CheckpointError("'" + path + "': tensor '" + r.name + "' holds " + value_name(v) + " at element " +
+                            std::to_string(i) + " of " + std::to_string(r.numel()) +
+                            "; a checkpoint must hold finite values (saved from a diverged run?)");
+  }
+}
+
 }  // namespace detail
 
 struct CheckpointExtras {
@@ -98,14 +121,17 @@ void save_checkpoint(const M& model, const std::string& path, const CheckpointEx
   std::vector<TensorView> views;
   const auto add = [&](const std::vector<NamedTensor>& named, const std::vector<T>& arena) {
     for (const NamedTensor& t : named) {
+      detail::refuse_nonfinite(path, t.name, arena.data() + t.offset, std::size_t(t.size));
       std::vector<std::int64_t> shape(t.shape.begin(), t.shape.end());
       views.push_back({t.name, detail::dtype_name<T>(), shape, arena.data() + t.offset, std::size_t(t.size) * sizeof(T)});
     }
   };
   add(M::named_parameters(), params);
   add(M::named_buffers(), buffers);
-  for (const auto& [name, values] : extras.float_tensors)
+  for (const auto& [name, values] : extras.float_tensors) {
+    detail::refuse_nonfinite(path, name, values->data(), values->size());
     views.push_back({name, "F32", {std::int64_t(values->size())}, values->data(), values->size() * sizeof(float)});
+  }
   const std::string arch = architecture_text<Net>();
   std::map<std::string, std::string> meta{{"format", "ctnet"},
                                           {"ctnet_checkpoint_version", "1"},
@@ -134,6 +160,7 @@ SafetensorsFile load_checkpoint(M& model, const std::string& path) {
   if (meta("fingerprint") != fingerprint_of(arch))
     throw CheckpointError("'" + path + "' was saved from a different architecture: " +
                           detail::first_difference(meta("architecture"), arch));
+  detail::check_finite_tensors(path, file);
   std::vector<T> params(static_cast<std::size_t>(Net::parameter_count));
   std::vector<T> buffers(static_cast<std::size_t>(Net::buffer_count));
   const auto fill = [&](const std::vector<NamedTensor>& named, std::vector<T>& arena) {

@@ -8,6 +8,9 @@
 // (running BatchNorm statistics, no dropout, no activations kept). No allocation per batch. Both first
 // check that the loader's data fit the network (check_fits: image shape, labels below the class count),
 // so data of the wrong shape is a ctnet::DataError before any step, never a read past a buffer.
+// A non-finite
+// loss or gradient stops training before the optimizer step with a NumericalError naming the step and the
+// first non-finite layer (numeric_guard.hpp); a non-finite evaluation loss stops evaluate likewise.
 #pragma once
 
 #include <chrono>
@@ -17,6 +20,7 @@
 
 #include "../data/loader.hpp"
 #include "metrics.hpp"
+#include "numeric_guard.hpp"
 #include "progress.hpp"
 
 namespace ctnet {
@@ -48,9 +52,11 @@ EvalResult evaluate(M& model, DataLoader& loader, const Loss& loss) {
   EvalResult r;
   Batch batch;
   loader.start_epoch(0);
-  while (loader.next(batch)) {
+  for (long b = 1; loader.next(batch); ++b) {
     const auto* out = model.predict(batch.images.data(), batch.size);
-    r.loss += double(loss.forward(out, batch.labels.data(), batch.size, classes)) * batch.size;
+    const double batch_loss = double(loss.forward(out, batch.labels.data(), batch.size, classes));
+    check_evaluation_batch<typename M::network>(batch_loss, b, out, batch.size);
+    r.loss += batch_loss * batch.size;
     r.correct += correct_count(out, batch.labels.data(), batch.size, classes);
     r.total += batch.size;
   }
@@ -84,12 +90,14 @@ class Trainer {
       optimizer.set_lr(r.lr);
       if (schedule.momentum_at) optimizer.set_momentum(schedule.momentum_at(step_, epoch));
       const T* out = model_.forward(batch.images.data(), batch.size);
-      r.train.loss += double(loss_.forward(out, batch.labels.data(), batch.size, classes)) * batch.size;
+      const double batch_loss = double(loss_.forward(out, batch.labels.data(), batch.size, classes));
+      r.train.loss += batch_loss * batch.size;
       r.train.correct += correct_count(out, batch.labels.data(), batch.size, classes);
       r.train.total += batch.size;
       loss_.backward(out, batch.labels.data(), batch.size, classes, grad_.data());
       model_.zero_grad();
       model_.backward(grad_.data());
+      check_training_step(model_, batch_loss, grad_.data(), {step_ + 1, epoch, done + 1, r.lr});
       optimizer.step(model_.parameters(), model_.gradients());
       ++step_;
       ++done;
