@@ -129,7 +129,8 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
     state_record.history.rows = examples::history_rows(state, o.resume, columns);
     step = state.counters.global_step;
     first_epoch = int(state.counters.epoch) + 1;
-    const std::vector<std::string> seconds = examples::previous_csv_seconds(o.csv, first_epoch - 1, 11);
+    const std::vector<std::string> seconds =
+        examples::previous_csv_seconds(o.csv == "-" ? std::string() : o.csv, first_epoch - 1, 11);
     for (const auto& row : state_record.history.rows) {
       const AdderMetrics tr = AdderMetrics::from(row, 0), te = AdderMetrics::from(row, 6);
       record(te);

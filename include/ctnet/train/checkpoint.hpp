@@ -140,7 +140,8 @@ void restore_checkpoint(M& model, const SafetensorsFile& file, const std::string
   if (meta("fingerprint") != fingerprint_of(arch))
     throw CheckpointError("'" + path + "' was saved from a different architecture: " +
                           detail::first_difference(meta("architecture"), arch));
-  std::vector<T> params(std::size_t(Net::parameter_count)), buffers(std::size_t(Net::buffer_count));
+  std::vector<T> params(static_cast<std::size_t>(Net::parameter_count));
+  std::vector<T> buffers(static_cast<std::size_t>(Net::buffer_count));
   const auto fill = [&](const std::vector<NamedTensor>& named, std::vector<T>& arena) {
     for (const NamedTensor& t : named) {
       const TensorRecord* r = file.find(t.name);
