@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Resumable training, end to end: runs of mnist_step3_gap and mnist_adder killed with SIGKILL at random
-# moments (uniform over the run, or within 10 ms of an epoch's end, when the CSV row is written and the state
-# saved) and resumed with --resume until they complete end with a
-# training state byte-identical to the uninterrupted run's, and a CSV log equal to its log but for the seconds
-# column; resumes switch between 1 and 2 threads, which must not matter. Then the refusals: other options
+# moments (uniform over the run, as soon as a save has opened its temporary file, or within 5 ms of an
+# epoch's end, when the CSV row is written and the state saved) and resumed with --resume until they
+# complete end with a training state byte-identical to the uninterrupted run's, and a CSV log equal to its
+# log but for the seconds column; resumes switch between 1 and 2 threads, which must not matter. Then the refusals: other options
 # (exit 2), another program's state, a file that is no state, other data, a missing file (exit 1), --resume on
 # --device cuda (exit 2), an already complete run (exit 0), each with its message; and mnist_predict loads the
 # final state. The data are small MNIST-format IDX files written here (no MNIST, no python needed).
@@ -68,16 +68,20 @@ run_case() {
         >"$work/$name.$trial.log" 2>&1 &
       local pid=$!
       if ((killed_here < max_kills)); then
-        if ((RANDOM % 2)); then
+        local mode=$((RANDOM % 3))
+        if ((mode == 0)); then
           # At a uniform random moment of the run.
           local at=$(((RANDOM * 32768 + RANDOM) % (duration + 1)))
           sleep "$((at / 1000)).$(printf %03d $((at % 1000)))"
+        elif ((mode == 1)) && [[ ! -e $state.tmp ]]; then
+          # As soon as a save has created its temporary file (builtins only, so within microseconds).
+          while kill -0 "$pid" 2>/dev/null && [[ ! -e $state.tmp ]]; do :; done
         else
-          # Within 10 ms of an epoch's end: while the CSV row is written and the state saved (fsynced).
+          # Within 5 ms of an epoch's end: while the CSV row is written and the state saved (fsynced).
           while kill -0 "$pid" 2>/dev/null && ! grep -q '^epoch [0-9]*/[0-9]*  train' "$work/$name.$trial.log"; do
             sleep 0.002
           done
-          sleep "0.00$((RANDOM % 10))"
+          sleep "0.00$((RANDOM % 5))"
         fi
         kill -KILL "$pid" 2>/dev/null || true
       fi
@@ -103,8 +107,8 @@ run_case() {
 }
 
 common=(--data "$data" --epochs 4 --batch 32 --lr 0.05)
-run_case gap "$gap" 9 3 4 "${common[@]}"
-run_case adder "$adder" 11 2 3 "${common[@]}"
+run_case gap "$gap" 9 5 4 "${common[@]}"
+run_case adder "$adder" 11 3 3 "${common[@]}"
 echo "kills: $kills ($during_save during a save, $before_first_save before the first save)"
 ((kills > 0)) || fail "no run was killed: the kill times never fell inside a run"
 
