@@ -3,10 +3,11 @@
 # moments (uniform over the run, as soon as a save has opened its temporary file, or within 5 ms of an
 # epoch's end, when the CSV row is written and the state saved) and resumed with --resume until they
 # complete end with a training state byte-identical to the uninterrupted run's, and a CSV log equal to its
-# log but for the seconds column; resumes switch between 1 and 2 threads, which must not matter. Then the refusals: other options
-# (exit 2), another program's state, a file that is no state, other data, a missing file (exit 1), --resume on
-# --device cuda (exit 2), an already complete run (exit 0), each with its message; and mnist_predict loads the
-# final state. The data are small MNIST-format IDX files written here (no MNIST, no python needed).
+# log but for the seconds column; resumes switch between 1 and 2 threads, which must not matter. Then the
+# refusals: other options (exit 2), another program's state, a file that is no state, other data, a missing
+# file (exit 1), --resume on --device cuda (exit 2), an already complete run (exit 0), each with its message;
+# and mnist_predict loads the final state. The data are small MNIST-format IDX files written here (no MNIST,
+# no python needed).
 #
 # Usage: resume_after_sigkill.sh MNIST_STEP3_GAP MNIST_ADDER MNIST_PREDICT
 set -euo pipefail

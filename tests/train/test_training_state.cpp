@@ -178,7 +178,8 @@ TEST_CASE("a state that is not this run's is refused with a message naming what 
                            .c_str(),
                        OptionError);
   CHECK_THROWS_WITH_AS(load({"other_program", {{"--epochs", "4"}}}),
-                       ("ctnet: '" + path + "' is the training state of a state_test run, not of other_program").c_str(),
+                       ("ctnet: '" + path + "' is the training state of a state_test run, not of other_program")
+                           .c_str(),
                        CheckpointError);
   CHECK_THROWS_WITH_AS(load({"state_test", {{"--epochs", "4"}, {"--batch", "32"}}}),
                        doctest::Contains("records no option --batch"), CheckpointError);
