@@ -1,11 +1,13 @@
 // mnist_adder: an MNIST image plus a random digit 0-9 in; the image's digit and the sum of the two out.
 //
 // Two inputs, two heads, one loss per head. --sum-loss nll (default) treats the sum as one of 19
-// classes; --sum-loss mse regresses it as one number and rounds, as the course notes did.
+// classes; --sum-loss mse regresses it as one number and rounds, as the course notes did. --save keeps the
+// training state after every epoch and --resume continues it to the same bits (common/resume.hpp).
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <ctnet/data/paired_digits.hpp>
 #include <ctnet/train/multitask.hpp>
@@ -24,6 +26,18 @@ struct AdderMetrics {
   long digit_correct = 0, sum_correct = 0, total = 0;
   double digit() const { return total ? double(digit_correct) / double(total) : 0; }
   double sum() const { return total ? double(sum_correct) / double(total) : 0; }
+
+  // As the training state's history keeps them: six columns per set (train_..., test_...).
+  static std::vector<std::string> columns(const std::string& set) {
+    return {set + "_loss",          set + "_digit_loss", set + "_sum_loss", set + "_digit_correct",
+            set + "_sum_correct", set + "_total"};
+  }
+  void append(std::vector<double>& row) const {
+    row.insert(row.end(), {loss, digit_loss, sum_loss, double(digit_correct), double(sum_correct), double(total)});
+  }
+  static AdderMetrics from(const std::vector<double>& row, std::size_t at) {
+    return {row[at], row[at + 1], row[at + 2], long(row[at + 3]), long(row[at + 4]), long(row[at + 5])};
+  }
 };
 
 template <class Net>
@@ -78,19 +92,69 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
   };
 
   ProgressBar progress(std::cout, examples::progress_mode(o));
-  std::ofstream csv;
-  if (o.csv != "-") {
-    csv.open(o.csv);
-    if (!csv) throw OptionError("--csv: cannot write '" + o.csv + "'");
-    csv << "epoch,train_loss,train_digit_accuracy,train_sum_accuracy,test_loss,test_digit_loss,test_sum_loss,"
-           "test_digit_accuracy,test_sum_accuracy,lr,seconds\n";
-  }
-  const auto start = std::chrono::steady_clock::now();
   JsonValue digit_list = JsonValue::array(), sum_list = JsonValue::array();
   double best_digit = 0, best_sum = 0, last_digit = 0, last_sum = 0;
+  // An epoch's CSV row up to its seconds (the last column), and the whole run's figures: for the epochs this
+  // process trains and for those a resumed run did before, alike.
+  const auto csv_row = [](int epoch, const AdderMetrics& tr, const AdderMetrics& te, double lr) {
+    const double n = double(te.total);
+    std::ostringstream row;
+    row << epoch << ',' << tr.loss / double(tr.total) << ',' << tr.digit() << ',' << tr.sum() << ',' << te.loss / n
+        << ',' << te.digit_loss / n << ',' << te.sum_loss / n << ',' << te.digit() << ',' << te.sum() << ',' << lr
+        << ',';
+    return row.str();
+  };
+  const auto record = [&](const AdderMetrics& te) {
+    last_digit = te.digit();
+    last_sum = te.sum();
+    best_digit = std::max(best_digit, last_digit);
+    best_sum = std::max(best_sum, last_sum);
+    digit_list.push_back(std::round(last_digit * 1e6) / 1e4);
+    sum_list.push_back(std::round(last_sum * 1e6) / 1e4);
+  };
+
+  const RunIdentity identity = [&] {
+    RunIdentity id = examples::run_identity(o, c);
+    id.options.emplace_back("--sum-loss", mse ? "mse" : "nll");
+    return id;
+  }();
+  std::vector<std::string> columns = AdderMetrics::columns("train"), test_columns = AdderMetrics::columns("test");
+  columns.insert(columns.end(), test_columns.begin(), test_columns.end());
+  columns.push_back("lr");
+  TrainingRecord state_record{identity, {}, {columns, {}}, {{"example", c.name}, {"sum_loss", mse ? "mse" : "nll"}}};
+  const std::string state_path = examples::state_path(o);
   long step = 0;
+  int first_epoch = 1;
+  std::vector<std::string> resumed_rows;
+  if (!o.resume.empty()) {
+    const TrainingState state = load_training_state(o.resume, model, sgd, train_loader, identity);
+    state_record.history.rows = examples::history_rows(state, o.resume, columns);
+    step = state.counters.global_step;
+    first_epoch = int(state.counters.epoch) + 1;
+    const std::vector<std::string> seconds =
+        examples::previous_csv_seconds(o.csv == "-" ? std::string() : o.csv, first_epoch - 1, 11);
+    for (const auto& row : state_record.history.rows) {
+      const AdderMetrics tr = AdderMetrics::from(row, 0), te = AdderMetrics::from(row, 6);
+      record(te);
+      const int epoch = int(resumed_rows.size()) + 1;
+      resumed_rows.push_back(csv_row(epoch, tr, te, row[12]) + seconds[std::size_t(epoch - 1)] + '\n');
+    }
+    if (!examples::announce_resume(std::cout, o, state.counters.epoch)) return 0;
+  }
+  std::ofstream csv;
+  const std::string csv_header =
+      "epoch,train_loss,train_digit_accuracy,train_sum_accuracy,test_loss,test_digit_loss,test_sum_loss,"
+      "test_digit_accuracy,test_sum_accuracy,lr,seconds\n";
+  if (o.csv != "-" && o.resume.empty()) {
+    csv.open(o.csv);
+    if (!csv) throw OptionError("--csv: cannot write '" + o.csv + "'");
+    csv << csv_header;
+  } else if (o.csv != "-") {
+    examples::rewrite_csv(csv, o.csv, csv_header, resumed_rows);
+  }
+  const auto start = std::chrono::steady_clock::now();
   Batch batch;
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     const std::string label = "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs);
     AdderMetrics tr;
@@ -120,12 +184,7 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
       check_evaluation_batch<Net>(account(te, out, batch.size, targets), b, out, batch.size);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    last_digit = te.digit();
-    last_sum = te.sum();
-    best_digit = std::max(best_digit, last_digit);
-    best_sum = std::max(best_sum, last_sum);
-    digit_list.push_back(std::round(last_digit * 1e6) / 1e4);
-    sum_list.push_back(std::round(last_sum * 1e6) / 1e4);
+    record(te);
     const double n = double(te.total);
     char line[320];
     std::snprintf(line, sizeof line,
@@ -135,20 +194,22 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
                   examples::percent(tr.sum()).c_str(), te.loss / n, te.digit_loss / n, te.sum_loss / n,
                   examples::percent(last_digit).c_str(), examples::percent(last_sum).c_str(), lr, seconds);
     std::cout << line << std::endl;
-    if (csv)
-      csv << epoch << ',' << tr.loss / double(tr.total) << ',' << tr.digit() << ',' << tr.sum() << ',' << te.loss / n
-          << ',' << te.digit_loss / n << ',' << te.sum_loss / n << ',' << last_digit << ',' << last_sum << ',' << lr
-          << ',' << seconds << '\n'
-          << std::flush;
+    if (csv) csv << csv_row(epoch, tr, te, lr) << seconds << '\n' << std::flush;
+    if (!state_path.empty()) {
+      std::vector<double> row;
+      tr.append(row);
+      te.append(row);
+      row.push_back(lr);
+      state_record.history.rows.push_back(row);
+      state_record.counters = TrainingCounters{epoch, step};
+      save_training_state(state_path, model, sgd, train_loader, state_record);
+    }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "\nbest test accuracy: digit " << examples::percent(best_digit) << ", sum "
             << examples::percent(best_sum) << "; last: digit " << examples::percent(last_digit) << ", sum "
             << examples::percent(last_sum) << "\n";
-  if (!o.save.empty()) {
-    save_checkpoint(model, o.save, {{{"example", c.name}, {"sum_loss", mse ? "mse" : "nll"}}, {}});
-    std::cout << "saved " << o.save << "\n";
-  }
+  if (!state_path.empty()) std::cout << "saved " << state_path << " (the training state after every epoch)\n";
   JsonValue j = JsonValue::object();
   j["example"] = c.name;
   j["parameters"] = Net::parameter_count;

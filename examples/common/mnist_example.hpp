@@ -3,7 +3,8 @@
 // Requires: Net a classifier network on Input<1, 28, 28> ending in LogSoftmax over 10 classes.
 // Guarantees: parses and validates the common options (--help states each default), prints the network's
 // summary, trains with SGD (momentum) under OneCycleLR or StepLR, evaluates on the test set after every
-// epoch, prints one line per epoch and writes the same to a CSV file, optionally saves a checkpoint, and
+// epoch, prints one line per epoch and writes the same to a CSV file, with --save keeps the whole training
+// state after every epoch (common/resume.hpp) and with --resume continues one to the same bits, and
 // ends with one JSON line (example, parameters, epochs, seed, per-epoch test accuracy, best, last,
 // seconds). Errors in options or data print one "error: ..." line and exit with status 2 or 1 (see
 // guarded_main in cli.hpp); data that do not fit Net (image shape, labels) and unwritable --save/--csv
@@ -39,6 +40,7 @@
 #include "cuda_driver.hpp"
 #include "options.hpp"
 #include "report.hpp"
+#include "resume.hpp"
 
 namespace examples {
 
@@ -55,6 +57,7 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
   if (help) return 0;
   o.device = device;
   o.cuda_graph = cuda_graph;
+  check_resume_device(o);
   if (o.device == "cuda") {
     if (o.was_given("--threads")) throw OptionError("--threads: does not apply with --device cuda");
     return cuda(o, config);
@@ -81,10 +84,21 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
   ProgressBar progress(std::cout, progress_mode(o));
   Trainer<Model<Net>, NLLLoss> trainer(model, NLLLoss{}, progress);
 
-  RunReport report(o);
+  const RunIdentity identity = run_identity(o, config);
+  TrainingRecord record{
+      identity, {}, {figure_columns(), {}}, {{"example", config.name}, {"epochs", std::to_string(o.epochs)}}};
+  std::vector<EpochFigures> resumed;
+  if (!o.resume.empty()) {
+    const TrainingState state = load_training_state(o.resume, model, sgd, train_loader, identity);
+    resumed = resumed_figures(state, o.resume);
+    record.history = state.history;
+    trainer.set_global_step(state.counters.global_step);
+    if (!announce_resume(std::cout, o, state.counters.epoch)) return 0;
+  }
+  RunReport report(o, resumed);
 
   const auto start = std::chrono::steady_clock::now();
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = int(resumed.size()) + 1; epoch <= o.epochs; ++epoch) {
     const std::string label = "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs);
     const EpochResult r = trainer.train_epoch(train_loader, sgd, schedule, epoch, label);
     const EvalResult t = evaluate(model, test_loader, NLLLoss{});
@@ -99,14 +113,16 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
     f.seconds = r.seconds;
     f.images = r.images;
     report.epoch(epoch, label, f, std::cout);
+    if (!state_path(o).empty()) {
+      record.counters = TrainingCounters{epoch, trainer.global_step()};
+      record.history.rows.push_back(figure_row(f));
+      save_training_state(state_path(o), model, sgd, train_loader, record);
+    }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   report.summary(std::cout);
-  if (!o.save.empty()) {
-    save_checkpoint(model, o.save, {{{"example", config.name}, {"epochs", std::to_string(o.epochs)}}, {}});
-    std::cout << "saved " << o.save << "\n";
-  }
+  if (!state_path(o).empty()) std::cout << "saved " << state_path(o) << " (the training state after every epoch)\n";
 
   const JsonValue summary_line = report.json(config, Net::parameter_count, seconds);
   std::cout << to_json(summary_line) << std::endl;

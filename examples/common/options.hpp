@@ -59,7 +59,7 @@ struct RunOptions {
   int epochs = 0, batch = 0, threads = 0;
   double lr = 0, weight_decay = 0;
   std::uint64_t seed = 1;
-  std::string save, csv, schedule, progress = "auto";
+  std::string save, resume, csv, schedule, progress = "auto";
   long train_limit = 0, test_limit = 0;
   float rotation = 0, translate = 0;
   std::string device = "cpu";  // "cpu" or "cuda" (add_device_options)
@@ -138,10 +138,19 @@ inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig&
   cli.option("--threads", "N", "CPU threads, 1-1024 (default: OMP_NUM_THREADS or all cores, here " +
                                    std::to_string(o.threads) + ")",
              [&](const std::string& v) { o.threads = parse_number<int>("--threads", v, 1, 1024); });
-  cli.option("--save", "PATH", "save the trained model as a safetensors checkpoint (default: do not save)",
+  cli.option("--save", "PATH",
+             "keep the training state at PATH, a safetensors checkpoint rewritten after every epoch (mnist_predict "
+             "reads it; --device cuda saves the final model only) (default: do not save)",
              [&](const std::string& v) {
                if (v.empty()) throw ctnet::OptionError("--save: empty path");
                o.save = v;
+             });
+  cli.option("--resume", "PATH",
+             "continue the interrupted run whose state --save kept at PATH, with the same options; it ends with "
+             "the bits of an uninterrupted run and keeps saving to --save, else to PATH (default: start afresh)",
+             [&](const std::string& v) {
+               if (v.empty()) throw ctnet::OptionError("--resume: empty path");
+               o.resume = v;
              });
   cli.option("--csv", "PATH", "per-epoch log as CSV, '-' for none (default: " + o.csv + ")",
              [&](const std::string& v) { o.csv = v; });
@@ -163,6 +172,13 @@ inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig&
   if (o.csv != "-") check_output_option("--csv", o.csv);
   if (!o.save.empty() && o.save == o.csv) throw ctnet::OptionError("--save and --csv both name '" + o.save + "'");
   return o;
+}
+
+// Only the CPU driver keeps a training state: a --resume on the GPU is refused rather than ignored.
+inline void check_resume_device(const RunOptions& o) {
+  if (!o.resume.empty() && o.device != "cpu")
+    throw ctnet::OptionError("--resume: --device " + o.device + " cannot resume a run (it saves only the final " +
+                             "model); resume with --device cpu");
 }
 
 // The --device and --cuda-graph options, for the examples that can train on a GPU (run_mnist_example adds

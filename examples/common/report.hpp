@@ -3,17 +3,27 @@
 // (mnist_example.hpp) and the CUDA driver (examples/cuda), so it includes neither Eigen nor CUDA.
 //
 // Requires: options parsed by parse_options. Guarantees: the constructor opens the CSV file (or throws
-// OptionError before any training); epoch() prints one line and appends one CSV row, flushed; the JSON
-// line has example, parameters, epochs, seed, threads, per-epoch test accuracy, best, last, seconds, then
-// whatever extra fields the driver adds (the CUDA driver: device, gpu, cuda_graph).
+// OptionError before any training); epoch() prints one line and appends one CSV row, flushed. A resumed run
+// passes the figures of the epochs already done: the CSV is rewritten (atomically) with their rows, from the
+// saved figures and with the old file's seconds where it has that row, so after the run it equals the
+// uninterrupted run's log except the seconds column; best, last and the accuracy list cover the whole run
+// (the JSON line's seconds are this process's). The JSON line has example, parameters, epochs, seed,
+// threads, per-epoch test accuracy, best, last, seconds, then whatever extra fields the driver adds (the CUDA
+// driver: device, gpu, cuda_graph).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <ostream>
+#include <sstream>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include <ctnet/core/error.hpp>
 #include <ctnet/core/json.hpp>
@@ -75,22 +85,59 @@ struct EpochFigures {
   double test_accuracy() const { return test_total > 0 ? double(test_correct) / double(test_total) : 0; }
 };
 
+// The last field (the seconds) of rows 1..epochs of an epoch-level CSV log with `fields` fields per row, ""
+// where the file has no complete row for an epoch; rows after `epochs` are dropped (a resumed run redoes them).
+inline std::vector<std::string> previous_csv_seconds(const std::string& path, int epochs, int fields) {
+  std::vector<std::string> seconds(std::size_t(epochs > 0 ? epochs : 0));
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    if (std::count(line.begin(), line.end(), ',') != fields - 1) continue;  // a row cut short by a kill
+    const int epoch = std::atoi(line.c_str());
+    if (epoch >= 1 && epoch <= epochs) seconds[std::size_t(epoch - 1)] = line.substr(line.rfind(',') + 1);
+  }
+  return seconds;
+}
+
+// Opens `path` for a resumed run's log: the header and `rows` written to a temporary file renamed over `path`,
+// so a kill leaves the old log or the new one; `csv` stays open on it for the rows still to come.
+inline void rewrite_csv(std::ofstream& csv, const std::string& path, const std::string& header,
+                        const std::vector<std::string>& rows) {
+  const std::string tmp = path + ".tmp";
+  csv.open(tmp);
+  if (!csv) throw ctnet::OptionError("--csv: cannot write '" + tmp + "'");
+  csv << header;
+  for (const std::string& row : rows) csv << row;
+  csv << std::flush;
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (!csv || ec) throw ctnet::Error("--csv: cannot replace '" + path + "': " + ec.message());
+}
+
 class RunReport {
  public:
-  explicit RunReport(const RunOptions& o) : options_(o) {
-    if (o.csv != "-") {
-      check_output_option("--csv", o.csv);  // never a directory, device, FIFO or link
+  // `resumed`: the figures of epochs 1..resumed.size(), done before a --resume.
+  explicit RunReport(const RunOptions& o, const std::vector<EpochFigures>& resumed = {}) : options_(o) {
+    const std::string header =
+        "epoch,train_loss,train_accuracy,test_loss,test_accuracy,test_correct,test_total,lr,seconds\n";
+    if (o.csv != "-") check_output_option("--csv", o.csv);  // never a directory, device, FIFO or link
+    if (o.csv != "-" && resumed.empty()) {
       csv_.open(o.csv);
       if (!csv_) throw ctnet::OptionError("--csv: cannot write '" + o.csv + "'");
-      csv_ << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,test_correct,test_total,lr,seconds\n";
+      csv_ << header;
+    } else if (o.csv != "-") {
+      const std::vector<std::string> seconds = previous_csv_seconds(o.csv, int(resumed.size()), 9);
+      std::vector<std::string> rows;
+      for (std::size_t i = 0; i < resumed.size(); ++i)
+        rows.push_back(csv_row(int(i + 1), resumed[i]) + seconds[i] + '\n');
+      rewrite_csv(csv_, o.csv, header, rows);
     }
+    for (std::size_t i = 0; i < resumed.size(); ++i) record(int(i + 1), resumed[i]);
   }
 
   void epoch(int epoch, const std::string& label, const EpochFigures& f, std::ostream& out) {
-    last_ = f.test_accuracy();
-    last_train_ = f.train_accuracy();
-    if (last_ > best_) best_ = last_, best_epoch_ = epoch;
-    accuracies_.push_back(std::round(last_ * 1e6) / 1e4);
+    record(epoch, f);
     char line[256];
     std::snprintf(line, sizeof line,
                   "%s  train loss %.4f acc %s  test loss %.4f acc %s (%ld/%ld)  lr %.5f  %.1f s (%.0f img/s)",
@@ -98,12 +145,7 @@ class RunReport {
                   percent(f.test_accuracy()).c_str(), f.test_correct, f.test_total, f.lr, f.seconds,
                   double(f.images) / f.seconds);
     out << line << std::endl;
-    if (csv_) {
-      csv_ << epoch << ',' << f.train_loss << ',' << f.train_accuracy() << ',' << f.test_loss << ','
-           << f.test_accuracy() << ',' << f.test_correct << ',' << f.test_total << ',' << f.lr << ',' << f.seconds
-           << '\n'
-           << std::flush;
-    }
+    if (csv_) csv_ << csv_row(epoch, f) << f.seconds << '\n' << std::flush;
   }
 
   // The closing lines: best and last test accuracy, and what the train/test gap says about fit.
@@ -141,6 +183,20 @@ class RunReport {
   double last() const { return last_; }
 
  private:
+  void record(int epoch, const EpochFigures& f) {
+    last_ = f.test_accuracy();
+    last_train_ = f.train_accuracy();
+    if (last_ > best_) best_ = last_, best_epoch_ = epoch;
+    accuracies_.push_back(std::round(last_ * 1e6) / 1e4);
+  }
+  // A CSV row up to the seconds, which come last.
+  static std::string csv_row(int epoch, const EpochFigures& f) {
+    std::ostringstream row;
+    row << epoch << ',' << f.train_loss << ',' << f.train_accuracy() << ',' << f.test_loss << ',' << f.test_accuracy()
+        << ',' << f.test_correct << ',' << f.test_total << ',' << f.lr << ',';
+    return row.str();
+  }
+
   const RunOptions& options_;
   std::ofstream csv_;
   ctnet::JsonValue accuracies_ = ctnet::JsonValue::array();

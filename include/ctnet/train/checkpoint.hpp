@@ -6,7 +6,8 @@
 // the architecture (one line per layer: position, layer, output shape), its 64-bit fingerprint, the
 // seed and the training step. Loading checks the fingerprint first and, when it differs, names the
 // first layer that differs; then every tensor's presence, dtype and shape. Optimizer state, when given,
-// is stored as "optimizer.<name>" tensors so a run can resume. Save -> load gives identical predictions.
+// is stored as "optimizer.<name>" tensors; training_state.hpp builds a whole resumable training state on
+// save_checkpoint and restore_checkpoint. Save -> load gives identical predictions.
 // Nothing non-finite is ever saved or loaded: a NaN or Inf in any tensor makes save_checkpoint throw
 // NumericalError before writing anything, and load_checkpoint throw CheckpointError, each naming the
 // tensor and the index of its first non-finite element.
@@ -111,6 +112,10 @@ inline void check_finite_tensors(const std::string& path, const SafetensorsFile&
 struct CheckpointExtras {
   std::map<std::string, std::string> metadata;             // saved under "user.<key>"
   std::vector<std::pair<std::string, const std::vector<float>*>> float_tensors;  // e.g. optimizer state
+  // For training states (training_state.hpp): metadata under its own keys (train.*, optimizer.*, loader.*;
+  // never a key save_checkpoint writes itself) and tensors of any dtype, saved as given after the model's.
+  std::map<std::string, std::string> state_metadata = {};
+  std::vector<TensorView> tensors = {};
 };
 
 template <class M>
@@ -141,15 +146,17 @@ void save_checkpoint(const M& model, const std::string& path, const CheckpointEx
                                           {"seed", std::to_string(model.seed())},
                                           {"step", std::to_string(model.step())}};
   for (const auto& [k, v] : extras.metadata) meta["user." + k] = v;
+  for (const auto& [k, v] : extras.state_metadata)
+    if (!meta.emplace(k, v).second) throw Error("save_checkpoint: metadata key '" + k + "' is reserved");
+  views.insert(views.end(), extras.tensors.begin(), extras.tensors.end());
   save_safetensors(path, views, meta);
 }
 
-// Loads parameters and buffers into `model`; returns the whole file (metadata and any extra tensors).
+// Loads parameters and buffers into `model` from a file already read from `path` (the name errors give).
 template <class M>
-SafetensorsFile load_checkpoint(M& model, const std::string& path) {
+void restore_checkpoint(M& model, const SafetensorsFile& file, const std::string& path) {
   using T = typename M::scalar;
   using Net = typename M::network;
-  SafetensorsFile file = load_safetensors(path);
   const auto meta = [&](const std::string& key) -> std::string {
     const auto it = file.metadata.find(key);
     return it == file.metadata.end() ? std::string() : it->second;
@@ -185,6 +192,13 @@ SafetensorsFile load_checkpoint(M& model, const std::string& path) {
       throw CheckpointError("'" + path + "': metadata 'step' is not a step count: '" + step + "'");
     model.set_step(std::stoull(step));
   }
+}
+
+// Loads parameters and buffers into `model`; returns the whole file (metadata and any extra tensors).
+template <class M>
+SafetensorsFile load_checkpoint(M& model, const std::string& path) {
+  SafetensorsFile file = load_safetensors(path);
+  restore_checkpoint(model, file, path);
   return file;
 }
 

@@ -8,6 +8,8 @@
 // needs them and never reallocated after, so a training step allocates nothing. state() names every buffer
 // ("momentum_buffer", "exp_avg", "exp_avg_sq", PyTorch's names) and step_count() is PyTorch's "step", so a
 // checkpoint can save and restore them; an empty buffer means "not yet created", exactly as in PyTorch.
+// name, hyperparameters() (every option by its PyTorch name) and momentum_option (the one set_momentum sets)
+// let a training state (training_state.hpp) record an optimizer and check that a resumed one is the same kind.
 #pragma once
 
 #include <cmath>
@@ -35,6 +37,10 @@ namespace ctnet {
 // Named views of an optimizer's buffers, for checkpoints; the pointers are valid while that optimizer object lives.
 template <std::floating_point T>
 using OptimizerState = std::vector<std::pair<std::string, std::vector<T>*>>;
+template <std::floating_point T>
+using ConstOptimizerState = std::vector<std::pair<std::string, const std::vector<T>*>>;
+// Every option of an optimizer by its PyTorch name, in a fixed order (booleans as 0 or 1).
+using OptimizerHyperparameters = std::vector<std::pair<std::string, double>>;
 
 namespace detail {
 
@@ -84,6 +90,10 @@ class SGD {
     double weight_decay = 0;
     bool nesterov = false;
   };
+
+  using scalar = T;
+  static constexpr const char* name = "SGD";
+  static constexpr const char* momentum_option = "momentum";
 
   explicit SGD(const Options& options) : options_(options) { validate(); }
   explicit SGD(double lr, double momentum = 0, double dampening = 0, double weight_decay = 0, bool nesterov = false)
@@ -138,6 +148,14 @@ class SGD {
   long step_count() const noexcept { return step_count_; }
   void set_step_count(long steps) { step_count_ = steps; }
   OptimizerState<T> state() { return {{"momentum_buffer", &momentum_buffer_}}; }
+  ConstOptimizerState<T> state() const { return {{"momentum_buffer", &momentum_buffer_}}; }
+  OptimizerHyperparameters hyperparameters() const {
+    return {{"lr", options_.lr},
+            {"momentum", options_.momentum},
+            {"dampening", options_.dampening},
+            {"weight_decay", options_.weight_decay},
+            {"nesterov", options_.nesterov ? 1.0 : 0.0}};
+  }
   // Forget all state, as a freshly constructed optimizer (the buffer's memory is kept).
   void reset_state() {
     momentum_buffer_.clear();
@@ -177,7 +195,9 @@ class BasicAdam {
     double weight_decay = Decoupled ? 1e-2 : 0.0;  // torch's defaults differ between Adam and AdamW
   };
 
+  using scalar = T;
   static constexpr const char* name = Decoupled ? "AdamW" : "Adam";
+  static constexpr const char* momentum_option = "beta1";
 
   explicit BasicAdam(const Options& options) : options_(options) { check(options_); }
   explicit BasicAdam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
@@ -235,6 +255,14 @@ class BasicAdam {
   long step_count() const noexcept { return step_count_; }
   void set_step_count(long steps) { step_count_ = steps; }
   OptimizerState<T> state() { return {{"exp_avg", &exp_avg_}, {"exp_avg_sq", &exp_avg_sq_}}; }
+  ConstOptimizerState<T> state() const { return {{"exp_avg", &exp_avg_}, {"exp_avg_sq", &exp_avg_sq_}}; }
+  OptimizerHyperparameters hyperparameters() const {
+    return {{"lr", options_.lr},
+            {"beta1", options_.beta1},
+            {"beta2", options_.beta2},
+            {"eps", options_.eps},
+            {"weight_decay", options_.weight_decay}};
+  }
   void reset_state() {
     exp_avg_.clear();
     exp_avg_sq_.clear();

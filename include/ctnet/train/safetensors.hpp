@@ -6,7 +6,8 @@
 //
 // Requires: a little-endian host. Guarantees: save_safetensors writes tensors in the given order with the header
 // space-padded to a multiple of 8 bytes, and replaces `path` atomically (a crash leaves the old file or the new
-// one, never half of one); it refuses (CheckpointError) a `path` or `path.tmp` that is a directory, device,
+// one, never half of one; the data is fsynced before the rename and the directory after it, so once it
+// returns the new file survives a power cut too); it refuses (CheckpointError) a `path` or `path.tmp` that is a directory, device,
 // FIFO, socket or symbolic link (see core/output_file.hpp), so nothing but a regular file is ever replaced.
 // load_safetensors trusts nothing in the file: every length, offset and type is checked
 // before use, and any defect throws CheckpointError naming the path and the precise reason.
@@ -35,6 +36,7 @@
 #include <vector>
 
 #if __has_include(<unistd.h>)
+#include <fcntl.h>
 #include <unistd.h>
 #endif
 
@@ -215,6 +217,17 @@ inline void save_safetensors(const std::string& path, const std::vector<TensorVi
   std::filesystem::rename(tmp.path, path, ec);
   if (ec) fail("cannot rename '" + tmp.path + "' into place: " + ec.message());
   tmp.done = true;
+#if __has_include(<unistd.h>)
+  // The rename lives in the directory: until the directory is synced a power cut may still undo it.
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd < 0)
+    fail("cannot open its directory to sync it: " + std::error_code(errno, std::generic_category()).message());
+  const bool synced = ::fsync(dir_fd) == 0 || errno == EINVAL;  // EINVAL: a file system without directory sync
+  const int sync_error = errno;
+  ::close(dir_fd);
+  if (!synced) fail("fsync of its directory failed: " + std::error_code(sync_error, std::generic_category()).message());
+#endif
 }
 
 inline SafetensorsFile load_safetensors(const std::string& path) {

@@ -110,6 +110,8 @@ class Trainer {
   }
 
   long global_step() const { return step_; }
+  // Where a resumed run continues (training_state.hpp's TrainingCounters::global_step).
+  void set_global_step(long step) { step_ = step; }
 
  private:
   M& model_;
