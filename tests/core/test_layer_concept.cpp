@@ -8,7 +8,7 @@
 
 using namespace ctnet;
 
-namespace {
+namespace concept_test {
 using Img = Shape<4, 8, 8>;
 using Flat = Shape<16>;
 static_assert(BoundLayer<Conv2d<8, 3, Padding<1>>::bind<Img, 0>>);
@@ -86,7 +86,8 @@ CTNET_CHECK_MACS_BUDGET(Whole, Whole::macs);
 CTNET_CHECK_RECEPTIVE_FIELD_AT_LEAST(Whole, 4);  // 3x3 conv, then a 2x2 pool: 3 + 1
 CTNET_CHECK_LAYER_CONTRACT(HostOnly, Shape<3, 4, 4>);
 CTNET_CHECK_LAYER_CONTRACT(Conv2d<8, 3>, Img);
-}  // namespace
+}  // namespace concept_test
+using namespace concept_test;
 
 TEST_CASE("a user's host-only layer runs in a Model on the Cpu backend") {
   using Net = Sequential<Input<16>, Linear<4>, HostOnly, ReLU>;
