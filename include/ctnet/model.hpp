@@ -19,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "core/layer.hpp"
+#include "core/layer_concept.hpp"
 #include "graph/visit.hpp"
 
 namespace ctnet {
@@ -34,6 +35,8 @@ struct NamedTensor {
 
 template <class Net, class Backend = Cpu, class T = float>
 class Model {
+  static_assert(rule::backend_contract<Backend, void, void, ctnet::Backend<Backend>>::value);
+
  public:
   using network = Net;
   using backend = Backend;

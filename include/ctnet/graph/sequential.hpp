@@ -20,6 +20,7 @@
 
 #include "../core/diagnostics.hpp"
 #include "../core/layer.hpp"
+#include "../core/layer_concept.hpp"
 #include "../core/shape.hpp"
 #include "../core/type_list.hpp"
 #include "fusion_plan.hpp"
@@ -81,17 +82,20 @@ struct spec_takes_tuple<Seq<L...>> : first_takes_tuple<typename splice<L...>::ty
 template <class... L>
 struct spec_takes_tuple<Sequential<L...>> : first_takes_tuple<typename splice<L...>::type> {};
 
-// A layer that takes one tensor, given a tuple, is reported once and then bound to the first
-// component, so the error is not followed by a cascade.
+// Every bound layer is checked against the layer contract (core/layer_concept.hpp): each missing member
+// is reported once, and a broken layer is replaced by a pass-through so no cascade follows.
 template <class S, class In, int Position>
 struct bind_one {
-  using type = typename S::template bind<In, Position>;
+  using bound = typename S::template bind<In, Position>;
+  using type = std::conditional_t<check_layer_contract<S, bound, Position>(), bound, broken_layer<In, Position>>;
 };
+// A layer that takes one tensor, given a tuple, is reported once and then bound to the first
+// component, so the error is not followed by a cascade.
 template <class S, class... C, int Position>
   requires(!spec_takes_tuple<S>::value)
 struct bind_one<S, TupleShape<C...>, Position> {
   static_assert(rule::single_tensor_input<at_layer<Position, S>, TupleShape<C...>, void, false>::value);
-  using type = typename S::template bind<std::tuple_element_t<0, std::tuple<C...>>, Position>;
+  using type = typename bind_one<S, std::tuple_element_t<0, std::tuple<C...>>, Position>::type;
 };
 
 template <class In, int Position, class... Bound, class S, class... Rest>
@@ -230,6 +234,7 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
 
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
+    static_assert(detail::check_kernels<B, T, false>(static_cast<layer_list*>(nullptr)));
     if (ctx.inference) {
       T* const buffers[2] = {ctx.work, ctx.work + max_inner_activation * n};
       for_each_layer([&]<std::size_t I, class L>() {
@@ -302,6 +307,7 @@ struct BoundSequential<In, Position, TypeList<Specs...>> {
   // gx may be null: the input gradient is then not computed.
   template <class B, class T>
   static void backward(const Context<T>& ctx, const T* x, const T* y, const T* gy, T* gx, long n) {
+    static_assert(detail::check_kernels<B, T, true>(static_cast<layer_list*>(nullptr)));
     const T* g_out = gy;
     std::size_t stop = layer_count;  // layers from it on ran inside a fused chain
     for_each_layer_reversed([&]<std::size_t I, class L>() {

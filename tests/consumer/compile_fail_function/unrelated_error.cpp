@@ -1,0 +1,5 @@
+#include <ctnet/ctnet.hpp>
+#include <ctnet/testing.hpp>
+using Net = ctnet::Sequential<ctnet::Input<4>, ctnet::Linear<3>>;
+CTNET_CHECK_PARAMETER_BUDGET(Net, 15);
+int main() { return not_declared_anywhere; }
