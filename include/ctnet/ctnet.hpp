@@ -2,7 +2,7 @@
 //
 // Requires: C++20, Eigen 3.4, zlib, OpenMP (optional, for threads). Guarantees: the whole public CPU
 // vocabulary in namespace ctnet — shapes, layers, graph combinators, Model and the Cpu backend; losses,
-// optimizers, schedules, the trainer, metrics and progress; checkpoints and safetensors; the IDX and image
+// optimizers, schedules, the trainer, metrics, progress, numeric guards and resumable training states; checkpoints and safetensors; the IDX and image
 // readers, MNIST, the data loader and transforms; summary, gradient_check and profile; the version. The CUDA
 // backend is apart (ctnet/cuda.cuh), for nvcc translation units.
 #pragma once
@@ -11,7 +11,10 @@
 
 #include "core/diagnostics.hpp"
 #include "core/error.hpp"
+#include "core/finite.hpp"
 #include "core/json.hpp"
+#include "core/layer_concept.hpp"
+#include "core/output_file.hpp"
 #include "core/rng.hpp"
 #include "core/shape.hpp"
 
@@ -40,11 +43,13 @@
 #include "train/loss.hpp"
 #include "train/metrics.hpp"
 #include "train/multitask.hpp"
+#include "train/numeric_guard.hpp"
 #include "train/optimizer.hpp"
 #include "train/progress.hpp"
 #include "train/safetensors.hpp"
 #include "train/schedule.hpp"
 #include "train/trainer.hpp"
+#include "train/training_state.hpp"
 
 #include "data/idx.hpp"
 #include "data/image_file.hpp"
