@@ -26,6 +26,10 @@ struct DeviceMemory {
   using Buffer = cpu::Buffer<T>;
   template <class T>
   static void copy(const T* x, T* y, long n) { std::copy(x, x + n, y); }
+  struct ExecutionContext {};  // what Model installs per call (nothing here)
+  struct ExecutionScope {
+    explicit ExecutionScope(ExecutionContext&) noexcept {}
+  };
 };
 using Net = Sequential<Input<4>, HostOnly>;
 int main() {
