@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # test.sh — the test command: configures build/ (Release), builds everything, runs every test with CTest;
-# then the unit suite again under ASan + UBSan (scripts/test_sanitize.sh, build-sanitize/) and every fuzz
-# target for 20 s (scripts/fuzz.sh 20, build-fuzz/). CI (.ci/run) runs exactly this after installing the
+# then the whole project again with clang 19 (scripts/test_clang.sh, build-clang/), the unit suite under
+# ASan + UBSan (scripts/test_sanitize.sh, build-sanitize/) and every fuzz target for 20 s (scripts/fuzz.sh 20,
+# build-fuzz/). CI (.ci/run) runs exactly this after installing the
 # packages; run it yourself from any directory.
 #
-# Usage: scripts/test.sh   (build directories: <repository>/build, build-sanitize, build-fuzz)
-#   CTNET_SKIP_SANITIZE=1 / CTNET_SKIP_FUZZ=1 leave out the sanitizer run / the fuzz run (for quick local use).
+# Usage: scripts/test.sh   (build directories: <repository>/build, build-clang, build-sanitize, build-fuzz)
+#   CTNET_SKIP_CLANG=1 / CTNET_SKIP_SANITIZE=1 / CTNET_SKIP_FUZZ=1 leave out the clang run / the sanitizer run /
+#   the fuzz run (for quick local use).
 # Needs: g++ 12+, CMake 3.25+, make, Eigen 3.4, doctest, zlib (Debian: g++ cmake make libeigen3-dev
-# doctest-dev zlib1g-dev; clang-19 libclang-rt-19-dev libomp-19-dev for the fuzz run). OMP_NUM_THREADS is
-# pinned to 2: more threads than cores makes OpenMP crawl.
+# doctest-dev zlib1g-dev; clang-19 libclang-rt-19-dev libomp-19-dev for the clang and fuzz runs).
+# OMP_NUM_THREADS is pinned to 2: more threads than cores makes OpenMP crawl.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,5 +23,6 @@ ctest --test-dir build --output-on-failure -j2
 # The GPU check's dry form on the same build (no GPU here): the CUDA targets are already built, so it only
 # runs the device-free checks of scripts/gpu_check.sh, which keeps the GPU machine's one command from rotting.
 bash scripts/gpu_check.sh --dry --build-dir build build/gpu_check
+if [[ "${CTNET_SKIP_CLANG:-0}" != 1 ]]; then bash scripts/test_clang.sh; fi
 if [[ "${CTNET_SKIP_SANITIZE:-0}" != 1 ]]; then bash scripts/test_sanitize.sh; fi
 if [[ "${CTNET_SKIP_FUZZ:-0}" != 1 ]]; then bash scripts/fuzz.sh 20; fi
