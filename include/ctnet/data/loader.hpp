@@ -5,10 +5,12 @@
 // Guarantees: each epoch visits every sample exactly once (the last partial batch included unless
 // drop_last), in the order of a Fisher-Yates permutation drawn from Generator(seed, RngStream::shuffle,
 // epoch) — or in dataset order without shuffle. Images come as N x 1 x rows x cols floats, byte / 255,
-// augmented (if asked) and then normalised. A sample's augmentation is a pure function of (seed, epoch,
-// dataset index), so batches are identical for a seed whatever the threads or timing. While the caller
-// works on one batch the next is filled on a worker thread; next() swaps buffers with the caller, so once
-// every buffer has reached its largest size (after two batches) no batch allocates. start_epoch mid-epoch
+// augmented (if asked) and then normalised. With shard_count > 1 a batch holds only the shard's contiguous
+// share of each global batch (same permutation, batch count and augmentation as one process). A sample's
+// augmentation is a pure function of (seed, epoch, dataset index), so batches are identical for a seed
+// whatever the threads or timing. While the caller works on one batch the next is filled on a worker
+// thread; next() swaps buffers with the caller, so once every buffer has reached its largest size (after
+// two batches) no batch allocates. start_epoch mid-epoch
 // cancels the rest of that epoch; the destructor stops and joins the worker. check_fits<InputShape>
 // tells whether a Dataset's images and labels fit a network (the trainer calls it before any step).
 #pragma once
@@ -60,9 +62,16 @@ struct LoaderOptions {
   std::uint64_t seed = 1;
   Normalize normalize{};
   std::optional<RandomAffine> augment{};  // a RandomRotation converts to RandomAffine
+  // Data-parallel training (dist/): this process takes share shard_rank of shard_count of every global
+  // batch of batch_size (dist/communicator.hpp's batch_share); the permutation is the same for any count.
+  int shard_rank = 0;
+  int shard_count = 1;
 
   void validate() const {
     if (batch_size < 1) throw OptionError("DataLoader: batch_size must be >= 1, got " + std::to_string(batch_size));
+    if (shard_count < 1 || shard_rank < 0 || shard_rank >= shard_count)
+      throw OptionError("DataLoader: shard " + std::to_string(shard_rank) + " of " + std::to_string(shard_count) +
+                        " does not exist");
     normalize.validate();
     if (augment) augment->validate();
   }
@@ -72,7 +81,8 @@ struct Batch {
   std::vector<float> images;  // size x 1 x rows x cols, normalised
   std::vector<int> labels;    // size
   std::vector<int> indices;   // dataset index of each sample
-  int size = 0;
+  int size = 0;               // this shard's rows (may be 0 when sharded); all of them otherwise
+  int global_size = 0;        // the rows of the global batch, over all shards
 };
 
 class DataLoader {
@@ -186,10 +196,16 @@ class DataLoader {
   // Runs on the worker without the lock: it alone touches pending_ and scratch_ while busy_, and
   // start_epoch waits for !busy_ before it rewrites the permutation.
   void fill(Batch& b, int batch, int epoch) {
-    const int first = batch * opt_.batch_size;
-    const int size = std::min(opt_.batch_size, data_.count - first);
+    const int global_first = batch * opt_.batch_size;
+    const int global_size = std::min(opt_.batch_size, data_.count - global_first);
+    // batch_share (dist/communicator.hpp), inlined so the loader needs no dist header.
+    const int base = global_size / opt_.shard_count, extra = global_size % opt_.shard_count;
+    const int r = opt_.shard_rank;
+    const int first = global_first + r * base + std::min(r, extra);
+    const int size = base + (r < extra ? 1 : 0);
     const std::size_t pixels = static_cast<std::size_t>(data_.image_size());
     b.size = size;
+    b.global_size = global_size;
     b.images.resize(static_cast<std::size_t>(size) * pixels);
     b.labels.resize(static_cast<std::size_t>(size));
     b.indices.resize(static_cast<std::size_t>(size));

@@ -11,14 +11,25 @@
 // A non-finite
 // loss or gradient stops training before the optimizer step with a NumericalError naming the step and the
 // first non-finite layer (numeric_guard.hpp); a non-finite evaluation loss stops evaluate likewise.
+// Data parallelism (dist/communicator.hpp): given a Communicator of N ranks, each running this trainer on a
+// loader sharded rank of N, every step scales the rank's loss gradient by its share of the global batch, sums
+// the gradient arena over the ranks in rank order, and applies the same update on every rank, so replicas
+// stay bit-identical; construction broadcasts rank 0's parameters and buffers. The epoch's figures are the
+// global batch's on every rank. Batch-norm running statistics stay per replica (as PyTorch DDP) unless
+// BufferSync::average, which replaces them after every step by the ranks' mean. A non-finite step on any
+// rank stops every rank (the rank that saw it names the layer). With one rank the steps are the
+// single-process ones, bit for bit.
 #pragma once
 
 #include <chrono>
+#include <cmath>
+#include <span>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "../data/loader.hpp"
+#include "../dist/communicator.hpp"
 #include "metrics.hpp"
 #include "numeric_guard.hpp"
 #include "progress.hpp"
@@ -64,15 +75,28 @@ EvalResult evaluate(M& model, DataLoader& loader, const Loss& loss) {
   return r;
 }
 
+// How the buffer arena (batch-norm running statistics) is kept across data-parallel replicas.
+enum class BufferSync {
+  per_replica,  // rank 0's at the start, then each replica's own batches (PyTorch DDP's SyncBatchNorm-less case)
+  average,      // after every step, the mean over the ranks (sum in rank order, then / ranks): identical buffers
+};
+
 template <class M, class Loss>
 class Trainer {
  public:
   using T = typename M::scalar;
   static constexpr int classes = int(M::output_size);
 
-  Trainer(M& model, Loss loss, ProgressBar& progress) : model_(model), loss_(loss), progress_(progress) {
-    grad_.resize(std::size_t(model.max_batch() * M::output_size));
+  Trainer(M& model, Loss loss, ProgressBar& progress) : Trainer(model, loss, progress, nullptr) {}
+  // Data-parallel: a collective (every rank constructs its trainer); `comm` outlives the trainer.
+  Trainer(M& model, Loss loss, ProgressBar& progress, Communicator& comm, BufferSync buffers = BufferSync::per_replica)
+      : Trainer(model, loss, progress, &comm) {
+    buffer_sync_ = buffers;
+    comm_->broadcast(model.parameters(), 0);
+    comm_->broadcast(model.buffers(), 0);
   }
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   template <class Optimizer>
   EpochResult train_epoch(DataLoader& loader, Optimizer& optimizer, const StepSchedule& schedule, int epoch,
@@ -89,18 +113,47 @@ class Trainer {
       r.lr = schedule.lr_at(step_, epoch);
       optimizer.set_lr(r.lr);
       if (schedule.momentum_at) optimizer.set_momentum(schedule.momentum_at(step_, epoch));
-      const T* out = model_.forward(batch.images.data(), batch.size);
-      const double batch_loss = double(loss_.forward(out, batch.labels.data(), batch.size, classes));
-      r.train.loss += batch_loss * batch.size;
-      r.train.correct += correct_count(out, batch.labels.data(), batch.size, classes);
-      r.train.total += batch.size;
-      loss_.backward(out, batch.labels.data(), batch.size, classes, grad_.data());
+      const TrainingStep at{step_ + 1, epoch, done + 1, r.lr};
+      // {loss * rows, correct, rows, ranks with a non-finite step}, summed over the ranks.
+      double stats[4] = {0, 0, 0, 0};
       model_.zero_grad();
-      model_.backward(grad_.data());
-      check_training_step(model_, batch_loss, grad_.data(), {step_ + 1, epoch, done + 1, r.lr});
+      double batch_loss = 0;
+      if (batch.size > 0) {
+        const T* out = model_.forward(batch.images.data(), batch.size);
+        batch_loss = double(loss_.forward(out, batch.labels.data(), batch.size, classes));
+        stats[0] = batch_loss * batch.size;
+        stats[1] = double(correct_count(out, batch.labels.data(), batch.size, classes));
+        stats[2] = batch.size;
+        // The global mean's gradient is the sum over ranks of (rows / global rows) x the local mean's.
+        const int global = batch.global_size > 0 ? batch.global_size : batch.size;
+        const T scale = batch.size == global ? T(1) : T(batch.size) / T(global);
+        loss_.backward(out, batch.labels.data(), batch.size, classes, grad_.data(), scale);
+        model_.backward(grad_.data());
+        if (!(std::isfinite(batch_loss) && all_finite(model_.gradients()) && all_finite(model_.buffers())))
+          stats[3] = 1;
+      } else if (model_.training()) {
+        model_.set_step(model_.step() + 1);  // keeps the dropout counter with the other ranks'
+      }
+      comm_->allreduce_sum_ordered(std::span<double>(stats, 4));
+      if (stats[3] != 0) {
+        if (batch.size > 0) check_training_step(model_, batch_loss, grad_.data(), at);  // throws here
+        throw NumericalError("training diverged at " + detail::step_text(at) + " on " +
+                             std::to_string(long(stats[3])) + " other rank(s) of " + std::to_string(comm_->size()) +
+                             " (their error names the layer)");
+      }
+      comm_->allreduce_sum_ordered(model_.gradients());
       optimizer.step(model_.parameters(), model_.gradients());
+      if (buffer_sync_ == BufferSync::average && comm_->size() > 1) {
+        const std::span<T> b = model_.buffers();
+        comm_->allreduce_sum_ordered(b);
+        for (T& v : b) v /= T(comm_->size());
+      }
+      r.train.loss += stats[0];
+      r.train.correct += long(stats[1]);
+      r.train.total += long(stats[2]);
       ++step_;
       ++done;
+      if (after_step) after_step(step_);
       progress_.update(done, r.train.total, r.train.loss / double(r.train.total), r.train.accuracy());
     }
     if (r.train.total > 0) r.train.loss /= double(r.train.total);
@@ -110,13 +163,24 @@ class Trainer {
   }
 
   long global_step() const { return step_; }
+  // Called after every step (update and buffer sync done) with the global step: tests comparing replicas.
+  std::function<void(long global_step)> after_step;
+  const Communicator& communicator() const { return *comm_; }
   // Where a resumed run continues (training_state.hpp's TrainingCounters::global_step).
   void set_global_step(long step) { step_ = step; }
 
  private:
+  Trainer(M& model, Loss loss, ProgressBar& progress, Communicator* comm)
+      : model_(model), loss_(loss), progress_(progress), comm_(comm ? comm : &single_) {
+    grad_.resize(std::size_t(model.max_batch() * M::output_size));
+  }
+
   M& model_;
   Loss loss_;
   ProgressBar& progress_;
+  SingleProcessCommunicator single_;
+  Communicator* comm_;
+  BufferSync buffer_sync_ = BufferSync::per_replica;
   std::vector<T> grad_;
   long step_ = 0;
 };
