@@ -10,6 +10,8 @@ if [[ "$(id -u)" -ne 0 ]]; then sudo=(sudo); fi
 packages=(g++ cmake make libeigen3-dev doctest-dev zlib1g-dev)
 # scripts/fuzz.sh (run by scripts/test.sh): clang 19 with libFuzzer and the sanitizer runtimes, and its OpenMP.
 packages+=(clang-19 libclang-rt-19-dev libomp-19-dev)
+# Data-parallel training (ctnet::mpi) and its tests under mpiexec (tests/dist).
+packages+=(libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--data" ]]; then
   packages+=(ca-certificates)
   command -v curl > /dev/null || packages+=(curl)

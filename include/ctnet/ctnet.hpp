@@ -51,6 +51,8 @@
 #include "train/trainer.hpp"
 #include "train/training_state.hpp"
 
+#include "dist/communicator.hpp"
+
 #include "data/idx.hpp"
 #include "data/image_file.hpp"
 #include "data/loader.hpp"

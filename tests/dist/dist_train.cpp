@@ -6,7 +6,8 @@
 //      tolerance otherwise (float sums over a different grouping of the samples);
 //   3. batch norm: rank 0's parameters and buffers at the start (ranks start from different seeds), per-replica
 //      running statistics by default (they differ across ranks), identical ones with BufferSync::average;
-//   4. a training state saved by rank 0 after epoch 1 and loaded by every rank resumes to the bits of the
+//   4. a non-finite step on one rank stops all ranks; sharded evaluation sums the shards' figures;
+//   5. a training state saved by rank 0 after epoch 1 and loaded by every rank resumes to the bits of the
 //      uninterrupted run (parameters on every rank, rank 0's buffers).
 // Prints one line per check on rank 0; exit status 1 when any fails on any rank.
 #include <ctnet/dist/mpi_communicator.hpp>
@@ -117,6 +118,23 @@ void replicas_and_equivalence(Checks& c, const Dataset& data) {
   c.expect(first.train.total == data.count && second.train.total == data.count,
            "each epoch's figures cover the global batches (" + std::to_string(first.train.total) + " samples)");
 
+  // Sharded evaluation: the whole set's figures on every rank (no batch norm: replicas agree exactly).
+  {
+    LoaderOptions eval_options = loader_options(comm);
+    eval_options.shuffle = false;
+    eval_options.augment.reset();
+    DataLoader shard(data, eval_options);
+    eval_options.shard_rank = 0;
+    eval_options.shard_count = 1;
+    DataLoader whole(data, eval_options);
+    const EvalResult a = evaluate(run.model, shard, NLLLoss{}, comm), b = evaluate(run.model, whole, NLLLoss{});
+    // The loss within float rounding: each batch's mean comes back as a float (NLLLoss::forward's T).
+    char text[160];
+    std::snprintf(text, sizeof text, "sharded evaluation gives the whole set's figures (%ld/%ld, loss %.9g vs %.9g)",
+                  a.correct, a.total, a.loss, b.loss);
+    c.expect(a.total == b.total && a.correct == b.correct && std::fabs(a.loss - b.loss) <= 1e-6 * b.loss, text);
+  }
+
   // One process, same global batches, same seed as rank 0.
   SingleProcessCommunicator single;
   LoaderOptions one = loader_options(single);
@@ -164,6 +182,29 @@ void batch_norm(Checks& c, const Dataset& data) {
       c.expect(comm.rank() == 0 || mismatched_buffers > 0, name + ": running statistics differ across replicas");
     }
   }
+}
+
+// The last rank's images are infinite (normalised by a std of 1e-45, whose inverse overflows): every rank
+// must stop at step 1, that rank with the diagnosis, the others naming the step and the rank count.
+void nonfinite(Checks& c, const Dataset& data) {
+  Communicator& comm = c.comm;
+  LoaderOptions o = loader_options(comm);
+  const bool bad = comm.rank() == comm.size() - 1;
+  if (bad) o.normalize.std = 1e-45f;
+  DataLoader loader(data, o);
+  Run<Plain> run(5, comm);
+  std::string message;
+  try {
+    run.epoch(loader, 1);
+  } catch (const NumericalError& e) {
+    message = e.what();
+  }
+  const bool stopped = message.find("training diverged at training step 1 (epoch 1, batch 1") != std::string::npos;
+  const bool names = bad ? message.find("other rank") == std::string::npos
+                         : message.find("on 1 other rank(s) of " + std::to_string(comm.size())) != std::string::npos;
+  if (!(stopped && names)) std::fprintf(stderr, "rank %d: '%s'\n", comm.rank(), message.c_str());
+  c.expect(stopped && names && run.trainer.global_step() == 0,
+           "a non-finite step on the last rank stops every rank at step 1, before the update");
 }
 
 void resume(Checks& c, const Dataset& data) {
@@ -219,6 +260,7 @@ int main(int argc, char** argv) {
     const Dataset data = testing::generated_digits(200, 4);
     replicas_and_equivalence(checks, data);
     batch_norm(checks, data);
+    nonfinite(checks, data);
     resume(checks, data);
     failed = checks.failed;
     if (comm.is_root()) std::printf("%d check(s) failed on %d rank(s)\n", failed, comm.size());

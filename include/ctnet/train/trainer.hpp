@@ -64,6 +64,7 @@ EvalResult evaluate(M& model, DataLoader& loader, const Loss& loss) {
   Batch batch;
   loader.start_epoch(0);
   for (long b = 1; loader.next(batch); ++b) {
+    if (batch.size == 0) continue;  // a shard's empty share of a short batch
     const auto* out = model.predict(batch.images.data(), batch.size);
     const double batch_loss = double(loss.forward(out, batch.labels.data(), batch.size, classes));
     check_evaluation_batch<typename M::network>(batch_loss, b, out, batch.size);
@@ -72,6 +73,20 @@ EvalResult evaluate(M& model, DataLoader& loader, const Loss& loss) {
     r.total += batch.size;
   }
   if (r.total > 0) r.loss /= double(r.total);
+  return r;
+}
+
+// Sharded evaluation: every rank evaluates its shard of `loader` (LoaderOptions::shard_*), and every rank
+// returns the figures of the whole set. Meaningful when the replicas' buffers agree (no batch norm, or
+// BufferSync::average); with per-replica statistics each shard is scored by its own rank's.
+template <class M, class Loss>
+EvalResult evaluate(M& model, DataLoader& loader, const Loss& loss, Communicator& comm) {
+  EvalResult r = evaluate(model, loader, loss);
+  double sums[3] = {r.loss * double(r.total), double(r.correct), double(r.total)};
+  comm.allreduce_sum_ordered(std::span<double>(sums, 3));
+  r.correct = long(sums[1]);
+  r.total = long(sums[2]);
+  r.loss = r.total > 0 ? sums[0] / sums[2] : 0;
   return r;
 }
 
@@ -142,6 +157,11 @@ class Trainer {
                              " (their error names the layer)");
       }
       comm_->allreduce_sum_ordered(model_.gradients());
+      // Finite parts can overflow when summed; the sum has the same bits on every rank, so all stop here.
+      if (comm_->size() > 1 && !all_finite(model_.gradients()))
+        throw NumericalError("training diverged at " + detail::step_text(at) + ": the gradient summed over " +
+                             std::to_string(comm_->size()) + " ranks overflows (each rank's is finite); " +
+                             detail::divergence_hint());
       optimizer.step(model_.parameters(), model_.gradients());
       if (buffer_sync_ == BufferSync::average && comm_->size() > 1) {
         const std::span<T> b = model_.buffers();
