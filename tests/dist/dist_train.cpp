@@ -257,6 +257,7 @@ int main(int argc, char** argv) {
   try {
     MpiCommunicator comm;
     Checks checks{comm};
+    checks.expect(launched_by_mpi(), "launched_by_mpi() under mpiexec");
     const Dataset data = testing::generated_digits(200, 4);
     replicas_and_equivalence(checks, data);
     batch_norm(checks, data);
