@@ -8,9 +8,11 @@
 // (((r0 + r1) + r2) + ...) element by element, so the result depends neither on the transport's reduction
 // algorithm nor on the rank that computes it — what keeps replicas bit-identical. broadcast copies the
 // root's values to every rank. batch_share says which contiguous rows of a global batch a rank trains on.
-// SingleProcessCommunicator is the group of one: every collective leaves the data as it is.
+// SingleProcessCommunicator is the group of one: every collective leaves the data as it is. launched_by_mpi
+// says whether an MPI launcher started this process (it needs no MPI library).
 #pragma once
 
+#include <cstdlib>
 #include <span>
 #include <string>
 
@@ -56,6 +58,14 @@ inline BatchShare batch_share(int global, int rank, int ranks) {
                       std::to_string(global) + " rows");
   const int base = global / ranks, extra = global % ranks;
   return {rank * base + (rank < extra ? rank : extra), base + (rank < extra ? 1 : 0)};
+}
+
+// True when a launcher (mpirun/mpiexec of Open MPI, MPICH, or a PMI/PMIx one such as srun) started this
+// process: programs that also run alone start MPI only then, so a plain start needs no MPI runtime.
+inline bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(v)) return true;
+  return false;
 }
 
 }  // namespace ctnet

@@ -2,21 +2,19 @@
 //
 // Requires: an MPI library (link ctnet::mpi, which CMake defines where find_package(MPI) finds one); one
 // MpiSession alive in main() for as long as any MpiCommunicator; ranks use the collectives in the same
-// order. Guarantees: launched_by_mpi says whether a launcher started the process. MpiSession initialises
-// MPI (MPI_THREAD_FUNNELED: only the thread that made it calls MPI; the loader's and OpenMP's threads never
-// do) and finalises it; MpiCommunicator works on its own duplicate of MPI_COMM_WORLD, so its traffic never
-// meets a library's. allreduce_sum_ordered is an MPI_Allgather of every rank's values followed by a local
-// sum in rank order: every rank adds the same bytes in the same order, so every rank gets the same bits by
-// construction. MPI_Allreduce promises no such thing for floats (Open MPI picks its algorithm by message
-// size and rank count, and some reduce in a different order on different ranks); the price, size x the
-// data in memory and traffic, is small for gradients of tens to hundreds of kilobytes. Every MPI error
-// becomes a ctnet::Error naming the call.
+// order. Guarantees: MpiSession initialises MPI (MPI_THREAD_FUNNELED: only the thread that made it calls
+// MPI; the loader's and OpenMP's threads never do) and finalises it; MpiCommunicator works on its own
+// duplicate of MPI_COMM_WORLD, so its traffic never meets a library's. allreduce_sum_ordered is an
+// MPI_Allgather of every rank's values followed by a local sum in rank order: every rank adds the same
+// bytes in the same order, so every rank gets the same bits by construction. MPI_Allreduce promises no
+// such thing for floats (Open MPI picks its algorithm by message size and rank count, and some reduce in
+// a different order on different ranks); the price, size x the data in memory and traffic, is small for
+// gradients of tens to hundreds of kilobytes. Every MPI error becomes a ctnet::Error naming the call.
 #pragma once
 
 #include <mpi.h>
 
 #include <cstddef>
-#include <cstdlib>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,14 +45,6 @@ inline MPI_Datatype datatype<double>() {
 }
 
 }  // namespace mpi_detail
-
-// True when a launcher (mpirun/mpiexec of Open MPI, MPICH or a PMIx one such as srun) started this process:
-// programs that also run alone use MPI only then, so a plain start needs no MPI runtime at all.
-inline bool launched_by_mpi() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
-    if (std::getenv(v)) return true;
-  return false;
-}
 
 class MpiSession {
  public:
