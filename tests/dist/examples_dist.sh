@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# An example program distributed: `mpiexec -n 3 mnist_step3_gap ...` on generated IDX data (250 training
+# images: batches of 32 split 11/11/10, the last one of 26 as 9/9/8; 60 test images). Checks: the run
+# succeeds; stdout holds rank 0's output only (one JSON line, as many lines as a single-process run); the
+# CSV and the training state are written (by rank 0); the model learns; a 2-rank run stopped after epoch 1
+# (SIGTERM to mpiexec) and resumed with --resume ends with the very file of the uninterrupted 2-rank run; and
+# -n 1 gives the single-process run's state file byte for byte.
+#
+# usage: examples_dist.sh MPIEXEC NUMPROC_FLAG MNIST_STEP3_GAP
+set -u
+mpiexec=$1 np_flag=$2 gap=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+run_mpi() { local n=$1; shift; timeout 300 "$mpiexec" "$np_flag" "$n" --oversubscribe --allow-run-as-root "$@"; }
+
+# Appends to $out the bytes (0-255) given as arguments, as \x escapes for printf.
+bytes() { local b h; for b; do printf -v h '\\x%02x' "$b"; out+=$h; done; }
+be32() { bytes $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+# A 28x28 image of class k: a bright row bar, a column bar and sparse noise (as tests/examples/nonfinite.sh).
+pattern() {
+  local k=$1 r c v out=""
+  for ((r = 0; r < 28; r++)); do
+    for ((c = 0; c < 28; c++)); do
+      v=0
+      ((r == 4 + 2 * k && c >= 6 && c < 22)) && v=255
+      ((c == 4 + 2 * (9 - k) && r >= 6 && r < 22)) && v=200
+      (((r * 28 + c) % 13 == k)) && v=$(((r * 7 + c * 3 + k * 11) % 128))
+      bytes $v
+    done
+  done
+  printf "$out"
+}
+write_split() {
+  local dir=$1 prefix=$2 count=$3 i k out=""
+  for ((k = 0; k < 10; k++)); do pattern $k >"$dir/.p$k"; done
+  be32 2051; be32 "$count"; be32 28; be32 28
+  { printf "$out"; for ((i = 0; i < count; i++)); do cat "$dir/.p$(((i * 7 + i / 10) % 10))"; done; } \
+    >"$dir/$prefix-images-idx3-ubyte"
+  out=""; be32 2049; be32 "$count"
+  for ((i = 0; i < count; i++)); do bytes $(((i * 7 + i / 10) % 10)); done
+  printf "$out" >"$dir/$prefix-labels-idx1-ubyte"
+  rm -f "$dir"/.p?
+}
+mkdir -p "$work/data"
+write_split "$work/data" train 250
+write_split "$work/data" t10k 60
+
+common=(--data "$work/data" --epochs 3 --batch 32 --lr 0.05 --threads 1 --progress lines)
+
+# One process, then 3 ranks.
+timeout 300 "$gap" "${common[@]}" --csv "$work/one.csv" --save "$work/one.state" >"$work/one.out" 2>"$work/one.err" ||
+  fail "single-process run failed: $(cat "$work/one.err")"
+run_mpi 3 "$gap" "${common[@]}" --csv "$work/three.csv" --save "$work/three.state" \
+  >"$work/three.out" 2>"$work/three.err" || fail "3-rank run failed: $(cat "$work/three.err")"
+json=$(grep -c '^{' "$work/three.out")
+[ "$json" -eq 1 ] || fail "3 ranks: $json JSON lines on stdout, expected 1 (rank 0's)"
+[ "$(wc -l <"$work/three.out")" -eq "$(wc -l <"$work/one.out")" ] ||
+  fail "3 ranks: $(wc -l <"$work/three.out") lines on stdout, a single run prints $(wc -l <"$work/one.out")"
+grep -q '3 ranks' "$work/three.out" || fail "3 ranks: the run header does not say '3 ranks'"
+[ "$(wc -l <"$work/three.csv")" -eq 4 ] || fail "3 ranks: the CSV has not 3 epochs: $(cat "$work/three.csv")"
+[ -s "$work/three.state" ] || fail "3 ranks: no training state saved"
+last=$(grep '^{' "$work/three.out" | grep -o '"last":[0-9.]*' | cut -d: -f2)
+awk -v a="${last:-0}" 'BEGIN { exit !(a >= 50) }' || fail "3 ranks: final test accuracy ${last:-none}% (expected >= 50%)"
+echo "3 ranks: final test accuracy $last; single process: $(grep '^{' "$work/one.out" | grep -o '"last":[0-9.]*')"
+
+# -n 1 is the single-process run, bit for bit.
+run_mpi 1 "$gap" "${common[@]}" --csv - --save "$work/mpi1.state" >/dev/null 2>"$work/mpi1.err" ||
+  fail "1-rank run failed: $(cat "$work/mpi1.err")"
+cmp -s "$work/one.state" "$work/mpi1.state" || fail "-n 1: the training state differs from the single-process run's"
+
+# 2 ranks uninterrupted; 2 ranks stopped after epoch 1 and resumed.
+run_mpi 2 "$gap" "${common[@]}" --csv - --save "$work/two.state" >/dev/null 2>"$work/two.err" ||
+  fail "2-rank run failed: $(cat "$work/two.err")"
+run_mpi 2 "$gap" "${common[@]}" --csv "$work/part.csv" --save "$work/part.state" >/dev/null 2>&1 &
+pid=$!
+for ((i = 0; i < 3000; i++)); do
+  [ -f "$work/part.csv" ] && [ "$(wc -l <"$work/part.csv")" -ge 2 ] && break
+  sleep 0.1
+done
+kill -TERM "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+[ -s "$work/part.state" ] || fail "stopped 2-rank run: no state after epoch 1"
+run_mpi 2 "$gap" "${common[@]}" --csv "$work/part.csv" --save "$work/part.state" \
+  --resume "$work/part.state" >"$work/resume.out" 2>"$work/resume.err" || fail "resume failed: $(cat "$work/resume.err")"
+cmp -s "$work/two.state" "$work/part.state" || fail "2 ranks resumed: the state differs from the uninterrupted run's"
+
+[ "$failures" -eq 0 ] && echo "examples_dist: all checks passed"
+exit $((failures > 0))
