@@ -1,7 +1,7 @@
 // ctnet_bench --device cuda: GPU speed of the flagship and the reference S4-GAP network, as JSON lines.
 //
 // Lines, in this order (each with framework, backend and device "cuda", gpu, model, parameters):
-//   time_to_accuracy  the flagship recipe (mnist_step3_gap: batch 128, OneCycleLR max_lr 0.1 over 15 epochs,
+//   time_to_accuracy  the flagship recipe (mnist_step3_gap: batch 128, OneCycleLR max_lr 0.2 over 15 epochs,
 //                     rotation +-7, seed 1) from program start — CUDA start-up, reading MNIST from disk and
 //                     the upload included — until the test accuracy after an epoch reaches the target:
 //                     reached, epochs, seconds (from program start), setup_seconds, train_seconds, accuracy
