@@ -3,7 +3,8 @@
 //   mnist_predict --model mnist_step3_gap.safetensors digit.png other.pgm
 //   mnist_predict --model mnist_step3_gap.safetensors --test 10
 //
-// The checkpoint records which example saved it, so the matching network type is chosen automatically.
+// The checkpoint records which example saved it, so the matching network type is chosen automatically; a plain
+// state_dict (trained in PyTorch, written by scripts/ctnet_torch.py) goes to the network its tensors fit.
 // Every input is checked before any output: each image path must be a regular file, the --test data must
 // be 28x28 images with labels 0-9 and hold at least N images; --data and --invert are refused when there
 // is nothing for them to act on. Any failure is one "error: ..." line (exit 2 bad usage, 1 bad input).
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ctnet/ctnet.hpp>
@@ -93,6 +95,22 @@ int predict(const PredictOptions& o) {
   return 0;
 }
 
+// A file without ctnet's metadata (a PyTorch state_dict, scripts/ctnet_torch.py) names no example: the network
+// whose tensors it fits, or the one it misses least (whose error then lists every mismatch); the flagship
+// on a tie.
+std::string network_of_state_dict(const ctnet::SafetensorsFile& file) {
+  const auto misfits = [&]<class Net>() { return ctnet::state_dict_mismatches<ctnet::Model<Net>>(file).count(); };
+  const std::pair<const char*, std::size_t> candidates[] = {
+      {"mnist_step3_gap", misfits.operator()<mnist::Step3Gap>()},
+      {"mnist_step1_skeleton", misfits.operator()<mnist::Step1Skeleton>()},
+      {"mnist_step2_bn_dropout", misfits.operator()<mnist::Step2BnDropout>()},
+      {"mnist_session3", misfits.operator()<mnist::Session3>()}};
+  const auto* best = &candidates[0];
+  for (const auto& c : candidates)
+    if (c.second < best->second) best = &c;
+  return best->first;
+}
+
 int run(int argc, char** argv) {
   PredictOptions o;
   examples::CommandLine cli("mnist_predict [options] [IMAGE.png|IMAGE.pgm ...]",
@@ -137,7 +155,7 @@ int run(int argc, char** argv) {
 
   const ctnet::SafetensorsFile file = ctnet::load_safetensors(o.model);
   const auto it = file.metadata.find("user.example");
-  const std::string example = it == file.metadata.end() ? "mnist_step3_gap" : it->second;
+  const std::string example = it != file.metadata.end() ? it->second : network_of_state_dict(file);
   if (example == "mnist_step3_gap") return predict<mnist::Step3Gap>(o);
   if (example == "mnist_step1_skeleton") return predict<mnist::Step1Skeleton>(o);
   if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o);
