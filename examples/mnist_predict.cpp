@@ -9,11 +9,11 @@
 // be 28x28 images with labels 0-9 and hold at least N images; --data and --invert are refused when there
 // is nothing for them to act on. Any failure is one "error: ..." line (exit 2 bad usage, 1 bad input).
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <ctnet/ctnet.hpp>
@@ -95,20 +95,34 @@ int predict(const PredictOptions& o) {
   return 0;
 }
 
-// A file without ctnet's metadata (a PyTorch state_dict, scripts/ctnet_torch.py) names no example: the network
-// whose tensors it fits, or the one it misses least (whose error then lists every mismatch); the flagship
-// on a tie.
+// A file that names no example (a PyTorch state_dict from scripts/ctnet_torch.py, or a checkpoint saved by other
+// code) goes to the network with the most tensors it holds by name and shape, then the fewest mismatches (whose
+// error names them all); to the flagship when it holds none of anyone's.
 std::string network_of_state_dict(const ctnet::SafetensorsFile& file) {
-  const auto misfits = [&]<class Net>() { return ctnet::state_dict_mismatches<ctnet::Model<Net>>(file).count(); };
-  const std::pair<const char*, std::size_t> candidates[] = {
-      {"mnist_step3_gap", misfits.operator()<mnist::Step3Gap>()},
-      {"mnist_step1_skeleton", misfits.operator()<mnist::Step1Skeleton>()},
-      {"mnist_step2_bn_dropout", misfits.operator()<mnist::Step2BnDropout>()},
-      {"mnist_session3", misfits.operator()<mnist::Session3>()}};
-  const auto* best = &candidates[0];
-  for (const auto& c : candidates)
-    if (c.second < best->second) best = &c;
-  return best->first;
+  struct Fit {
+    const char* name;
+    long matched;
+    std::size_t misfits;
+  };
+  const auto fit = [&]<class Net>(const char* name) {
+    using M = ctnet::Model<Net>;
+    long matched = 0;
+    for (const auto& named : {M::named_parameters(), M::named_buffers()})
+      for (const ctnet::NamedTensor& t : named) {
+        const ctnet::TensorRecord* r = file.find(t.name);
+        matched += r && r->shape == std::vector<std::int64_t>(t.shape.begin(), t.shape.end());
+      }
+    return Fit{name, matched, ctnet::state_dict_mismatches<M>(file).count()};
+  };
+  const Fit fits[] = {fit.operator()<mnist::Step3Gap>("mnist_step3_gap"),
+                      fit.operator()<mnist::Step1Skeleton>("mnist_step1_skeleton"),
+                      fit.operator()<mnist::Step2BnDropout>("mnist_step2_bn_dropout"),
+                      fit.operator()<mnist::Session3>("mnist_session3")};
+  const Fit* best = &fits[0];
+  for (const Fit& f : fits)
+    if (f.matched > best->matched || (f.matched == best->matched && f.matched > 0 && f.misfits < best->misfits))
+      best = &f;
+  return best->name;
 }
 
 int run(int argc, char** argv) {

@@ -274,20 +274,22 @@ def _build(node):
     name, pos, kw = m.group(1), *(_args(m.group(2) or "", node))
     kids = [_build(c) for c in node.children]
 
-    def no_children():
+    def no_children(positional=0):
         if kids:
             _refuse(node, "a plain layer with nested layers")
+        if len(pos) != positional:
+            _refuse(node, f"{len(pos)} positional arguments, expected {positional}")
 
     try:
         if name == "Conv2d":
-            no_children()
+            no_children(2)
             return nn.Conv2d(pos[0], pos[1], kernel_size=kw.pop("kernel_size"), stride=kw.pop("stride", 1),
                              padding=kw.pop("padding", 0), bias=kw.pop("bias", True), **kw)
         if name == "Linear":
             no_children()
             return nn.Linear(kw.pop("in_features"), kw.pop("out_features"), bias=kw.pop("bias", True), **kw)
         if name in ("BatchNorm2d", "BatchNorm1d"):
-            no_children()
+            no_children(1)
             # ctnet: eps 1e-5, momentum 0.1, affine, running statistics, as PyTorch's defaults.
             return getattr(nn, name)(pos[0], **kw)
         if name in ("MaxPool2d", "AvgPool2d"):
@@ -307,16 +309,16 @@ def _build(node):
             no_children()
             return getattr(nn, name)(dim=1)
         if name == "OneHot" and len(pos) == 1 and not kw:
-            no_children()
+            no_children(1)
             return OneHot(pos[0])
         if name == "Embedding" and len(pos) == 2 and not kw:
-            no_children()
+            no_children(2)
             return Embedding(pos[0], pos[1])
         if name == "Concat" and pos in (["features"], ["channels"]) and not kw:
-            no_children()
+            no_children(1)
             return Concat()
         if name == "Select" and len(pos) == 1 and not kw:
-            no_children()
+            no_children(1)
             return Select(pos[0])
         m2 = re.match(r"^(\d+) (layers|branches)$", m.group(2) or "")
         if name in ("Sequential", "PerInput", "Parallel") and m2 and int(m2.group(1)) == len(kids):
@@ -384,8 +386,11 @@ def to_torch(path):
     tensors, meta = read_safetensors(path)
     if meta.get("format") != "ctnet" or "architecture" not in meta:
         raise CtnetTorchError(f"{path}: not a ctnet checkpoint (no format=ctnet and architecture metadata)")
-    input_text, top = _parse_architecture(meta["architecture"])
-    net = Network(*[_build(n) for n in top])
+    try:
+        input_text, top = _parse_architecture(meta["architecture"])
+        net = Network(*[_build(n) for n in top])
+    except CtnetTorchError as e:
+        raise CtnetTorchError(f"{path}: {e}") from None
     model = {k: v for k, v in tensors.items() if k[:1].isdigit()}  # not optimizer.*, train.*
     floats = {v.dtype for v in model.values()}
     if floats == {torch.float64}:
@@ -397,8 +402,11 @@ def to_torch(path):
     try:
         net.load_state_dict(model, strict=True)
     except RuntimeError as e:
-        raise CtnetTorchError(f"{path}: the tensors do not fit the architecture: {e}") from None
-    _check_shapes(net, top, _input_shapes(input_text))
+        raise CtnetTorchError(f"{path}: the tensors do not fit the architecture: {' '.join(str(e).split())}") from None
+    try:
+        _check_shapes(net, top, _input_shapes(input_text))
+    except CtnetTorchError as e:
+        raise CtnetTorchError(f"{path}: {e}") from None
     return net.eval()
 
 

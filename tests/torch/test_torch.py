@@ -231,7 +231,7 @@ def case_mismatch(env):
     sd["10.weight"] = sd["10.weight"].half()
     path = env.path("misfit.safetensors")
     ctnet_torch.save_state_dict(sd, path)
-    want = (re.escape(f"error: '{path}' does not fit this network by name and shape (4 mismatches): ") +
+    want = (re.escape(f"error: ctnet: '{path}' does not fit this network by name and shape (4 mismatches): ") +
             re.escape("missing tensors: 1.bias [8]; unexpected tensors: extra.weight [3, 2]; wrong shapes: "
                       "4.weight is [16, 8, 5, 5] in the file, [16, 8, 3, 3] in the network; wrong dtypes: "
                       "10.weight is F16 (ctnet reads F32 and F64)") + "$")
