@@ -152,6 +152,15 @@ def case_out_random(env):
         check(all(int(c) == 100 + i + 17 for c in counters), f"{net}: num_batches_tracked is not the step")
         inputs = inputs_for(env, net)
         compare(f"{net} (ctnet -> PyTorch)", ctnet_outputs(env, net, path, inputs), torch_outputs(module, inputs))
+    # F64 tensors (a double model's checkpoint) give a double module; ctnet reads them into float as well.
+    tensors, meta = ctnet_torch.read_safetensors(env.path("mnist_step3_gap.safetensors"))
+    path = env.path("mnist_step3_gap_f64.safetensors")
+    ctnet_torch.write_safetensors(path, {k: v.double() for k, v in tensors.items()}, meta)
+    module = ctnet_torch.to_torch(path)
+    check(all(p.dtype == torch.float64 for p in module.parameters()), "an F64 checkpoint gave a float module")
+    inputs = inputs_for(env, "mnist_step3_gap")
+    compare("mnist_step3_gap in F64 (ctnet -> PyTorch)", ctnet_outputs(env, "mnist_step3_gap", path, inputs),
+            torch_outputs(module, [x.double() for x in inputs]))
 
 
 def case_out_trained(env):
