@@ -38,7 +38,6 @@ import re
 import struct
 import sys
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -245,7 +244,7 @@ def _parse_architecture(text):
     return lines[0][len("input "):].strip(), top
 
 
-def _args(text, node):
+def _args(text):
     """Positional and keyword arguments of a repr's argument list."""
     pos, kw = [], {}
     for part in [p.strip() for p in text.split(",") if p.strip()]:
@@ -271,7 +270,7 @@ def _build(node):
     m = re.match(r"^(\w+)(?:\((.*)\))?$", node.text)
     if not m:
         _refuse(node, "not a layer description this script reads")
-    name, pos, kw = m.group(1), *(_args(m.group(2) or "", node))
+    name, pos, kw = m.group(1), *_args(m.group(2) or "")
     kids = [_build(c) for c in node.children]
 
     def no_children(positional=0):

@@ -19,7 +19,6 @@ import sys
 try:
     import numpy as np
     import torch
-    from torch import nn
 except ImportError as e:
     print(f"SKIP: {sys.executable} has no {e.name} (Debian: apt-get install python3-torch python3-numpy)")
     sys.exit(77)
