@@ -3,11 +3,13 @@
 //   mnist_predict --model mnist_step3_gap.safetensors digit.png other.pgm
 //   mnist_predict --model mnist_step3_gap.safetensors --test 10
 //
-// The checkpoint records which example saved it, so the matching network type is chosen automatically.
+// The checkpoint records which example saved it, so the matching network type is chosen automatically; a plain
+// state_dict (trained in PyTorch, written by scripts/ctnet_torch.py) goes to the network its tensors fit.
 // Every input is checked before any output: each image path must be a regular file, the --test data must
 // be 28x28 images with labels 0-9 and hold at least N images; --data and --invert are refused when there
 // is nothing for them to act on. Any failure is one "error: ..." line (exit 2 bad usage, 1 bad input).
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
@@ -93,6 +95,36 @@ int predict(const PredictOptions& o) {
   return 0;
 }
 
+// A file that names no example (a PyTorch state_dict from scripts/ctnet_torch.py, or a checkpoint saved by other
+// code) goes to the network with the most tensors it holds by name and shape, then the fewest mismatches (whose
+// error names them all); to the flagship when it holds none of anyone's.
+std::string network_of_state_dict(const ctnet::SafetensorsFile& file) {
+  struct Fit {
+    const char* name;
+    long matched;
+    std::size_t misfits;
+  };
+  const auto fit = [&]<class Net>(const char* name) {
+    using M = ctnet::Model<Net>;
+    long matched = 0;
+    for (const auto& named : {M::named_parameters(), M::named_buffers()})
+      for (const ctnet::NamedTensor& t : named) {
+        const ctnet::TensorRecord* r = file.find(t.name);
+        matched += r && r->shape == std::vector<std::int64_t>(t.shape.begin(), t.shape.end());
+      }
+    return Fit{name, matched, ctnet::state_dict_mismatches<M>(file).count()};
+  };
+  const Fit fits[] = {fit.operator()<mnist::Step3Gap>("mnist_step3_gap"),
+                      fit.operator()<mnist::Step1Skeleton>("mnist_step1_skeleton"),
+                      fit.operator()<mnist::Step2BnDropout>("mnist_step2_bn_dropout"),
+                      fit.operator()<mnist::Session3>("mnist_session3")};
+  const Fit* best = &fits[0];
+  for (const Fit& f : fits)
+    if (f.matched > best->matched || (f.matched == best->matched && f.matched > 0 && f.misfits < best->misfits))
+      best = &f;
+  return best->name;
+}
+
 int run(int argc, char** argv) {
   PredictOptions o;
   examples::CommandLine cli("mnist_predict [options] [IMAGE.png|IMAGE.pgm ...]",
@@ -137,7 +169,7 @@ int run(int argc, char** argv) {
 
   const ctnet::SafetensorsFile file = ctnet::load_safetensors(o.model);
   const auto it = file.metadata.find("user.example");
-  const std::string example = it == file.metadata.end() ? "mnist_step3_gap" : it->second;
+  const std::string example = it != file.metadata.end() ? it->second : network_of_state_dict(file);
   if (example == "mnist_step3_gap") return predict<mnist::Step3Gap>(o);
   if (example == "mnist_step1_skeleton") return predict<mnist::Step1Skeleton>(o);
   if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o);

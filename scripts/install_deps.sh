@@ -10,6 +10,9 @@ if [[ "$(id -u)" -ne 0 ]]; then sudo=(sudo); fi
 packages=(g++ cmake make libeigen3-dev doctest-dev zlib1g-dev)
 # scripts/fuzz.sh (run by scripts/test.sh): clang 19 with libFuzzer and the sanitizer runtimes, and its OpenMP.
 packages+=(clang-19 libclang-rt-19-dev libomp-19-dev)
+# tests/torch (ctnet <-> PyTorch, label unit; they skip without it) and scripts/ctnet_torch.py: PyTorch 1.13
+# and NumPy for /usr/bin/python3. Large (~1 GB installed), but CI must run those tests.
+packages+=(python3-torch python3-numpy)
 if [[ "${1:-}" == "--data" ]]; then
   packages+=(ca-certificates)
   command -v curl > /dev/null || packages+=(curl)
