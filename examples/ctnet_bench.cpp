@@ -7,6 +7,8 @@
 // `--reps` runs of `--steps` steps), SGD lr 0.01 momentum 0.9, NLL loss; images are kept as bytes and
 // normalised per batch. infer: batches of 1000 over the 10k test set, median of --reps passes.
 // latency_b1: one image at a time, 50 warm-up calls, then the median/p10/p90 of 1000 calls.
+// fma_ceiling (printed first, 1 thread and --threads): the machine's own FMA ceiling in GFLOP/s, measured in
+// the same run (examples/common/fma_ceiling.hpp); every other line gives its gflops and ceiling_fraction.
 // --per-layer adds one line per layer with its forward and backward time at the training batch.
 //
 // --device cuda (a CUDA build; examples/cuda/ctnet_bench.cu) prints GPU lines instead: time_to_accuracy
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ctnet/ctnet.hpp>
@@ -31,6 +34,7 @@
 
 #include "common/cli.hpp"
 #include "common/cuda_driver.hpp"
+#include "common/fma_ceiling.hpp"
 #include "common/mnist_example.hpp"
 #include "mnist_models.hpp"
 
@@ -117,6 +121,40 @@ int bench(const BenchOptions& o) {
     return j;
   };
 
+  // The machine's own FMA ceiling, measured in this run before and after the benchmarks (the larger of the
+  // two: a shared machine's load drifts), for 1 thread and for --threads. Every figure also reports the
+  // fraction of the --threads ceiling it reaches, so the lines are printed once both are known. FLOPs per
+  // image: 2 per multiply-add; training counts forward, input gradient and weight gradient (3x the forward,
+  // as the reference network's 7.3 MFLOP).
+  double ceiling_1 = examples::fma_ceiling_gflops(1);
+  double ceiling_n = o.threads == 1 ? ceiling_1 : examples::fma_ceiling_gflops(o.threads);
+  const double forward_flop = 2.0 * double(Net::macs);
+  std::vector<std::pair<JsonValue, double>> lines;  // each line with its GFLOP/s (0: none)
+  const auto add = [&](JsonValue line, double images_per_s = 0, double flop_per_image = 0) {
+    lines.emplace_back(std::move(line), images_per_s * flop_per_image / 1e9);
+  };
+  const auto print_all = [&] {
+    ceiling_1 = std::max(ceiling_1, examples::fma_ceiling_gflops(1));
+    ceiling_n = o.threads == 1 ? ceiling_1 : std::max(ceiling_n, examples::fma_ceiling_gflops(o.threads));
+    for (int threads : {1, o.threads}) {
+      JsonValue c = JsonValue::object();
+      c["bench"] = "fma_ceiling";
+      c["threads"] = threads;
+      c["isa"] = examples::fma_ceiling_isa();
+      c["gflops"] = std::round((threads == 1 ? ceiling_1 : ceiling_n) * 10) / 10;
+      emit(c);
+      if (o.threads == 1) break;
+    }
+    for (auto& [line, gflops] : lines) {
+      if (gflops > 0) {
+        line["gflops"] = std::round(gflops * 10) / 10;
+        line["ceiling_fraction"] = std::round(gflops / ceiling_n * 1000) / 1000;
+      }
+      emit(line);
+    }
+    return 0;
+  };
+
   std::vector<double> rates;
   if (o.runs("train")) train_steps(10);
   for (int r = 0; r < o.reps && o.runs("train"); ++r) {
@@ -132,7 +170,7 @@ int bench(const BenchOptions& o) {
     JsonValue all = JsonValue::array();
     for (double v : rates) all.push_back(std::round(v));
     j["all"] = all;
-    emit(j);
+    add(j, median(rates), 3 * forward_flop);
   }
 
   if (o.per_layer) {
@@ -143,7 +181,7 @@ int bench(const BenchOptions& o) {
       l["layer"] = t.layer;
       l["forward_us"] = std::round(t.forward_us);
       l["backward_us"] = std::round(t.backward_us);
-      emit(l);
+      add(l);
     }
   }
 
@@ -153,7 +191,7 @@ int bench(const BenchOptions& o) {
       for (int p = 0; p < 784; ++p) x[std::size_t(s * 784 + p)] = normalized[img[p]];
     }
   };
-  if (!o.runs("infer") && !o.runs("latency_b1")) return 0;
+  if (!o.runs("infer") && !o.runs("latency_b1")) return print_all();
   rates.clear();
   load_test(0, 1000);
   model.predict(x.data(), 1000);
@@ -169,9 +207,9 @@ int bench(const BenchOptions& o) {
     j = base("infer");
     j["batch"] = 1000;
     j["img_per_s"] = std::round(median(rates));
-    emit(j);
+    add(j, median(rates), forward_flop);
   }
-  if (!o.runs("latency_b1")) return 0;
+  if (!o.runs("latency_b1")) return print_all();
 
   std::vector<double> lat;
   load_test(0, 1);
@@ -188,8 +226,8 @@ int bench(const BenchOptions& o) {
   j["us_median"] = std::round(lat[500] * 10) / 10;
   j["us_p10"] = std::round(lat[100] * 10) / 10;
   j["us_p90"] = std::round(lat[900] * 10) / 10;
-  emit(j);
-  return 0;
+  add(j, 1e6 / lat[500], forward_flop);
+  return print_all();
 }
 
 int run(int argc, char** argv) {
