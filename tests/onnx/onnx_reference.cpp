@@ -5,12 +5,13 @@
 //
 // OUT_DIR/manifest.json lists, per network, its .onnx file and its input and output files (raw float32,
 // one file per input or output, [COUNT x per-sample dims] in row-major order). The single-input
-// classifiers are trained briefly (100 SGD steps of 64 images) so that argmax agreement means something;
+// classifiers are trained briefly (60 SGD steps of 64 images) so that argmax agreement means something;
 // the others keep their seeded initialisation with random batch-norm statistics and affine parameters.
 // Each written file is read back with protobuf: opset, the dynamic batch dimension and every initializer
 // (named and valued as the checkpoint's tensors) are checked here; the ONNX checker and ONNX Runtime do
 // the rest (check_models.py, ort_check.mjs). Uses data/mnist ($CTNET_DATA) or, when it is absent,
 // generated digits, and says which. Exit 0 on success, 1 with one "error: " line on any failure.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -60,12 +61,14 @@ void check(bool ok, const std::string& what) {
   if (!ok) throw Error("onnx_reference: " + what);
 }
 
+constexpr long train_steps = 60;
+
 template <class M>
 void train_briefly(M& model, const Fixture& f) {
   SGD<float> sgd(0.02, 0.9);
   std::vector<float> grad(64 * 10);
   const long batches = long(f.train_labels.size()) / 64;
-  for (long step = 0; step < 100; ++step) {
+  for (long step = 0; step < train_steps; ++step) {
     const long b = step % batches;
     const float* out = model.forward(f.train_images.data() + b * 64 * 784, 64);
     NLLLoss{}.backward(out, f.train_labels.data() + b * 64, 64, 10, grad.data());
@@ -125,6 +128,7 @@ void check_file(const std::string& path, const M& model) {
 
 template <class Net>
 void emit(Fixture& f, const std::string& name, bool train, const OnnxExportOptions& options = {}) {
+  const auto start = std::chrono::steady_clock::now();
   Model<Net> model(1, 64, f.count);
   if (train) train_briefly(model, f);
   else perturb(model);
@@ -159,7 +163,8 @@ void emit(Fixture& f, const std::string& name, bool train, const OnnxExportOptio
              << ",\"outputs\":" << outputs << "}";
   f.first = false;
   std::cout << name << ": " << onnx_file << ", " << graph.nodes.size() << " nodes, " << graph.initializers.size()
-            << " initializers" << (train ? ", trained 100 steps" : ", seeded initialisation") << "\n";
+            << " initializers" << (train ? ", trained " + std::to_string(train_steps) + " steps" : ", seeded initialisation")
+            << ", " << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
 }
 
 int run(int argc, char** argv) {

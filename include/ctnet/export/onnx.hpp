@@ -107,15 +107,29 @@ struct onnx_lowering<Residual<Block>> {
   }
 };
 
+namespace onnx_detail {
+template <class L>
+constexpr bool has_lowering() {
+  if constexpr (requires { typename L::spec; }) return !requires { onnx_lowering<typename L::spec>::missing; };
+  return false;
+}
+// Instantiated with the bound layer, so the compiler names the layer on the line before the message.
+template <class BoundLayer, bool Mapped>
+struct onnx_mapping_exists {
+  static_assert(Mapped, "ctnet: export_onnx: this layer has no ONNX mapping (give its bind `using spec = ...;` "
+                        "and specialise ctnet::onnx_lowering<Spec>)");
+  static constexpr bool value = Mapped;
+};
+}  // namespace onnx_detail
+
 template <class L>
 std::vector<OnnxTensor> lower_onnx(OnnxBuilder& b, const OnnxSite& site, const std::vector<OnnxTensor>& in) {
   if constexpr (onnx_detail::is_sequential<L>) {
     return onnx_detail::lower_sequential<L>(b, site, in);
+  } else if constexpr (onnx_detail::onnx_mapping_exists<L, onnx_detail::has_lowering<L>()>::value) {
+    return onnx_lowering<typename L::spec>::template lower<L>(b, site, in);
   } else {
-    using Lowering = onnx_lowering<typename L::spec>;
-    static_assert(!requires { Lowering::missing; },
-                  "ctnet: export_onnx: this layer has no ONNX mapping (specialise ctnet::onnx_lowering<Spec>)");
-    return Lowering::template lower<L>(b, site, in);
+    return in;  // not reached: the static_assert above has failed
   }
 }
 
