@@ -141,5 +141,5 @@ TEST_CASE("bad names and arenas are one ctnet: error each") {
   CHECK_THROWS_WITH(graph_of<mnist::Step3Gap>({.output_names = {"0.weight"}}),
                     "ctnet: export_onnx: tensor name '0.weight' is used twice");
   CHECK_THROWS_WITH(onnx_graph_of<mnist::Step3Gap>(std::vector<float>(5), std::vector<float>(5)),
-                    "ctnet: export_onnx: 5 parameters and 5 buffers given, the network has 7736 and 192");
+                    "ctnet: export_onnx: 5 parameters and 5 buffers given, the network has 7736 and 144");
 }
