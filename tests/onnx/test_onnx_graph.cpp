@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -142,4 +143,9 @@ TEST_CASE("bad names and arenas are one ctnet: error each") {
                     "ctnet: export_onnx: tensor name '0.weight' is used twice");
   CHECK_THROWS_WITH(onnx_graph_of<mnist::Step3Gap>(std::vector<float>(5), std::vector<float>(5)),
                     "ctnet: export_onnx: 5 parameters and 5 buffers given, the network has 7736 and 144");
+  Model<mnist::Step3Gap> model(3, 1);
+  std::vector<float> params = model.read_parameters();
+  params[Model<mnist::Step3Gap>::named_parameters()[1].offset + 2] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_WITH(onnx_graph_of<mnist::Step3Gap>(params, model.read_buffers()),
+                    doctest::Contains("ctnet: export_onnx: tensor '1.weight' holds NaN at element 2"));
 }

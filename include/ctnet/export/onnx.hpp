@@ -8,8 +8,8 @@
 // (one graph output per head), Concat, Select, Residual. Every input and output is [N, per-sample dims]
 // with N a symbolic (dynamic) batch dimension; tensors are NCHW as in ctnet, so Flatten keeps its order.
 // Parameters and running statistics are initializers under the checkpoint's names ("3.weight").
-// Values are written as float32. Bad names or an unwritable path throw ctnet::Error (one line, naming
-// the path); the file is replaced atomically, never left half-written.
+// Values are written as float32; a NaN or Inf in any of them is refused. Bad names or an unwritable path
+// throw ctnet::Error (one line, naming the path); the file is replaced atomically, never left half-written.
 #pragma once
 
 #include <string>

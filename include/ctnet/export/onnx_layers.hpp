@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../core/finite.hpp"
 #include "../core/layer.hpp"
 #include "../core/shape.hpp"
 #include "../graph/concat.hpp"
@@ -48,11 +49,16 @@ struct onnx_lowering {
 
 namespace onnx_detail {
 
-// A layer's parameter (or buffer) as an initializer named "<path>.<name>".
+// A layer's parameter (or buffer) as an initializer named "<path>.<name>"; a NaN or Inf in it is refused,
+// as save_checkpoint refuses it (a diverged model would run on, silently).
 inline std::string tensor(OnnxBuilder& b, const OnnxSite& s, const TensorInfo& t, bool parameter) {
   std::vector<std::int64_t> dims(t.dims.begin(), t.dims.begin() + t.rank);
   const float* data = (parameter ? s.params : s.buffers) + t.offset;
-  return b.floats(s.path + "." + t.name, std::move(dims), std::vector<float>(data, data + t.size));
+  const std::string name = s.path + "." + t.name;
+  if (const long i = first_nonfinite(data, std::size_t(t.size)); i >= 0)
+    throw Error("export_onnx: tensor '" + name + "' holds " + nonfinite_place(data, i) + " of " +
+                std::to_string(t.size) + " (the model has diverged); nothing was written");
+  return b.floats(name, std::move(dims), std::vector<float>(data, data + t.size));
 }
 
 // One operator on the layer's single input, its output named after the layer: "<path>.<Op>".
