@@ -16,7 +16,7 @@ let ort;
 try {
   ort = require('onnxruntime-node');
 } catch (e) {
-  console.log(`skipped: onnxruntime-node is not installed (cd tests/onnx && npm ci)`);
+  console.log(`skipped: onnxruntime-node is not installed (cd tests/onnx && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci)`);
   process.exit(77);
 }
 const [modelPath, mnistDir, threadsText, repsText] = process.argv.slice(2);

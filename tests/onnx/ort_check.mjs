@@ -16,7 +16,7 @@ let ort;
 try {
   ort = require('onnxruntime-node');
 } catch (e) {
-  console.log(`skipped: onnxruntime-node is not installed (cd tests/onnx && npm ci): ${e.message.split('\n')[0]}`);
+  console.log(`skipped: onnxruntime-node is not installed (cd tests/onnx && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci): ${e.message.split('\n')[0]}`);
   process.exit(77);
 }
 
