@@ -46,6 +46,8 @@ int dispatch(const Request& r) {
   if (r.network == "reference") return export_network<mnist::Reference>(r);
   if (r.network == "mnist_adder") return export_network<mnist::Adder>(r, adder);
   if (r.network == "mnist_adder_mse") return export_network<mnist::AdderMse>(r, adder);
+  if (!r.checkpoint.empty())
+    throw CheckpointError("'" + r.checkpoint + "' was saved by '" + r.network + "', which ctnet_export_onnx does not know");
   throw OptionError("--network '" + r.network +
                     "': one of mnist_step1_skeleton, mnist_step2_bn_dropout, mnist_step3_gap, mnist_session3, "
                     "mnist_adder, mnist_adder_mse, reference");
