@@ -3,7 +3,7 @@
 //
 // Each option is declared once: its value and generic default are a field of RunOptions, its name, help and
 // check one line of add_run_options (or add_device_options). An example's recipe is a RunOptions value
-// (MnistExampleConfig::defaults) that the command line changes; no field is copied from struct to struct.
+// (MnistExampleConfig::defaults) that the command line changes, and the drivers read that one value.
 // An option that every program ending in a model takes (the training examples and mnist_predict) is a
 // field of CommonOptions and a line of add_common_options, and nothing else.
 //
