@@ -34,6 +34,7 @@ struct PredictOptions {
   long test = 0;
   std::string invert = "auto";
   std::vector<std::string> images;
+  examples::CommonOptions common;
 };
 
 // MNIST digits are light on dark. A photo or drawing is usually dark on light: judge by the border.
@@ -131,17 +132,15 @@ int run(int argc, char** argv) {
                             "Classify handwritten digits with a checkpoint saved by an MNIST example (--save).\n"
                             "Images of any size are converted to gray and resized to 28x28.");
   cli.option("--model", "PATH", "checkpoint to load (required)", [&](const std::string& v) { o.model = v; });
-  cli.option("--test", "N", "classify the first N MNIST test images and compare with their labels (default: 0)",
-             [&](const std::string& v) { o.test = examples::parse_number<long>("--test", v, 1, 10000); });
+  cli.number(
+      "--test", "N", o.test, 1L, 10000L,
+      "classify the first N MNIST test images and compare with their labels (default: " + std::to_string(o.test) + ")");
   cli.option("--data", "DIR", "MNIST directory for --test (default: " + o.data + ")",
              [&](const std::string& v) { o.data = v; });
-  cli.option("--invert", "MODE", "auto, yes or no: turn dark-on-light images into MNIST's light-on-dark "
-                                 "(default: auto, judged by the border)",
-             [&](const std::string& v) {
-               if (v != "auto" && v != "yes" && v != "no")
-                 throw ctnet::OptionError("--invert: '" + v + "' is not one of auto, yes, no");
-               o.invert = v;
-             });
+  cli.choice("--invert", "MODE", o.invert, {"auto", "yes", "no"},
+             "auto, yes or no: turn dark-on-light images into MNIST's light-on-dark (default: " + o.invert +
+                 ", judged by the border)");
+  examples::add_common_options(cli, o.common);
   // Positional arguments are images; options are handled by the parser.
   std::vector<char*> args{argv[0]};
   for (int i = 1; i < argc; ++i) {
