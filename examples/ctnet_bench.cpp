@@ -7,6 +7,8 @@
 // `--reps` runs of `--steps` steps), SGD lr 0.01 momentum 0.9, NLL loss; images are kept as bytes and
 // normalised per batch. infer: batches of 1000 over the 10k test set, median of --reps passes.
 // latency_b1: one image at a time, 50 warm-up calls, then the median/p10/p90 of 1000 calls.
+// fma_ceiling (printed first, 1 thread and --threads): the machine's own FMA ceiling in GFLOP/s, measured in
+// the same run (examples/common/fma_ceiling.hpp); every other line gives its gflops and ceiling_fraction.
 // --per-layer adds one line per layer with its forward and backward time at the training batch.
 //
 // --device cuda (a CUDA build; examples/cuda/ctnet_bench.cu) prints GPU lines instead: time_to_accuracy
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ctnet/ctnet.hpp>
@@ -31,6 +34,7 @@
 
 #include "common/cli.hpp"
 #include "common/cuda_driver.hpp"
+#include "common/fma_ceiling.hpp"
 #include "common/mnist_example.hpp"
 #include "mnist_models.hpp"
 
@@ -38,14 +42,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct BenchOptions {
-  std::string model = "reference";
-  std::string data = examples::default_data_dir();
-  int batch = 128, threads = 2, steps = 100, reps = 5;
-  bool per_layer = false;
-  std::string only;  // empty: every CPU benchmark
-  bool runs(const char* name) const { return only.empty() || only == name; }
-};
+using examples::BenchOptions;
 
 double peak_rss_mb() {
   rusage u{};
@@ -117,6 +114,40 @@ int bench(const BenchOptions& o) {
     return j;
   };
 
+  // The machine's own FMA ceiling, measured in this run before and after the benchmarks (the larger of the
+  // two: a shared machine's load drifts), for 1 thread and for --threads. Every figure also reports the
+  // fraction of the --threads ceiling it reaches, so the lines are printed once both are known. FLOPs per
+  // image: 2 per multiply-add; training counts forward, input gradient and weight gradient (3x the forward,
+  // as the reference network's 7.3 MFLOP).
+  double ceiling_1 = examples::fma_ceiling_gflops(1);
+  double ceiling_n = o.threads == 1 ? ceiling_1 : examples::fma_ceiling_gflops(o.threads);
+  const double forward_flop = 2.0 * double(Net::macs);
+  std::vector<std::pair<JsonValue, double>> lines;  // each line with its GFLOP/s (0: none)
+  const auto add = [&](JsonValue line, double images_per_s = 0, double flop_per_image = 0) {
+    lines.emplace_back(std::move(line), images_per_s * flop_per_image / 1e9);
+  };
+  const auto print_all = [&] {
+    ceiling_1 = std::max(ceiling_1, examples::fma_ceiling_gflops(1));
+    ceiling_n = o.threads == 1 ? ceiling_1 : std::max(ceiling_n, examples::fma_ceiling_gflops(o.threads));
+    for (int threads : {1, o.threads}) {
+      JsonValue c = JsonValue::object();
+      c["bench"] = "fma_ceiling";
+      c["threads"] = threads;
+      c["isa"] = examples::fma_ceiling_isa();
+      c["gflops"] = std::round((threads == 1 ? ceiling_1 : ceiling_n) * 10) / 10;
+      emit(c);
+      if (o.threads == 1) break;
+    }
+    for (auto& [line, gflops] : lines) {
+      if (gflops > 0) {
+        line["gflops"] = std::round(gflops * 10) / 10;
+        line["ceiling_fraction"] = std::round(gflops / ceiling_n * 1000) / 1000;
+      }
+      emit(line);
+    }
+    return 0;
+  };
+
   std::vector<double> rates;
   if (o.runs("train")) train_steps(10);
   for (int r = 0; r < o.reps && o.runs("train"); ++r) {
@@ -132,7 +163,7 @@ int bench(const BenchOptions& o) {
     JsonValue all = JsonValue::array();
     for (double v : rates) all.push_back(std::round(v));
     j["all"] = all;
-    emit(j);
+    add(j, median(rates), 3 * forward_flop);
   }
 
   if (o.per_layer) {
@@ -143,7 +174,7 @@ int bench(const BenchOptions& o) {
       l["layer"] = t.layer;
       l["forward_us"] = std::round(t.forward_us);
       l["backward_us"] = std::round(t.backward_us);
-      emit(l);
+      add(l);
     }
   }
 
@@ -153,7 +184,7 @@ int bench(const BenchOptions& o) {
       for (int p = 0; p < 784; ++p) x[std::size_t(s * 784 + p)] = normalized[img[p]];
     }
   };
-  if (!o.runs("infer") && !o.runs("latency_b1")) return 0;
+  if (!o.runs("infer") && !o.runs("latency_b1")) return print_all();
   rates.clear();
   load_test(0, 1000);
   model.predict(x.data(), 1000);
@@ -169,9 +200,9 @@ int bench(const BenchOptions& o) {
     j = base("infer");
     j["batch"] = 1000;
     j["img_per_s"] = std::round(median(rates));
-    emit(j);
+    add(j, median(rates), forward_flop);
   }
-  if (!o.runs("latency_b1")) return 0;
+  if (!o.runs("latency_b1")) return print_all();
 
   std::vector<double> lat;
   load_test(0, 1);
@@ -188,82 +219,58 @@ int bench(const BenchOptions& o) {
   j["us_median"] = std::round(lat[500] * 10) / 10;
   j["us_p10"] = std::round(lat[100] * 10) / 10;
   j["us_p90"] = std::round(lat[900] * 10) / 10;
-  emit(j);
-  return 0;
+  add(j, 1e6 / lat[500], forward_flop);
+  return print_all();
 }
 
 int run(int argc, char** argv) {
   const auto program_start = std::chrono::steady_clock::now();
   BenchOptions o;
-  examples::CudaBenchOptions g;  // --device cuda
-  std::string device = "cpu";
-  bool model_given = false, batch_given = false;
+  using examples::default_text;
   examples::CommandLine cli("ctnet_bench", "Speed of ctnet on the reference S4-GAP network or the flagship, as JSON "
                                            "lines: on the CPU, or with --device cuda on a GPU (see --help).");
-  cli.option("--model", "NAME",
-             "reference (S4-GAP, 9,752 parameters) or flagship; with --device cuda also both (default: reference; "
-             "cuda: both)",
-             [&](const std::string& v) {
-               if (v != "reference" && v != "flagship" && v != "both")
-                 throw ctnet::OptionError("--model: '" + v + "' is not one of reference, flagship, both");
-               o.model = g.model = v;
-               model_given = true;
-             });
-  cli.option("--batch", "N", "training batch, 1-4096 (default: 128; cuda: 128 and 512)", [&](const std::string& v) {
-    o.batch = examples::parse_number<int>("--batch", v, 1, 4096);
-    batch_given = true;
-  });
-  cli.option("--threads", "N", "threads, 1-256 (default: 2)",
-             [&](const std::string& v) { o.threads = examples::parse_number<int>("--threads", v, 1, 256); });
-  cli.option("--steps", "N", "training steps per timed run (default: 100)",
-             [&](const std::string& v) { o.steps = examples::parse_number<int>("--steps", v, 1, 100000); });
-  cli.option("--reps", "N", "timed runs; the median is reported (default: 5)",
-             [&](const std::string& v) { o.reps = examples::parse_number<int>("--reps", v, 1, 1000); });
+  cli.choice("--model", "NAME", o.model, {"reference", "flagship", "both"},
+             "reference (S4-GAP, 9,752 parameters) or flagship; with --device cuda also both (default: " + o.model +
+                 "; cuda: both)");
+  cli.number("--batch", "N", o.batch, 1, 4096,
+             "training batch, 1-4096 (default: " + std::to_string(o.batch) + "; cuda: 128 and 512)");
+  cli.number("--threads", "N", o.threads, 1, 256, "threads, 1-256 (default: " + std::to_string(o.threads) + ")");
+  cli.number("--steps", "N", o.steps, 1, 100000,
+             "training steps per timed run (default: " + std::to_string(o.steps) + ")");
+  cli.number("--reps", "N", o.reps, 1, 1000,
+             "timed runs; the median is reported (default: " + std::to_string(o.reps) + ")");
   cli.option("--data", "DIR", "MNIST directory (default: " + o.data + ")", [&](const std::string& v) { o.data = v; });
-  cli.option("--only", "NAME", "cpu: run only this benchmark: train, infer or latency_b1 (default: all three)",
-             [&](const std::string& v) {
-               if (v != "train" && v != "infer" && v != "latency_b1")
-                 throw ctnet::OptionError("--only: '" + v + "' is not one of train, infer, latency_b1");
-               o.only = v;
-             });
+  cli.choice("--only", "NAME", o.only, {"train", "infer", "latency_b1"},
+             "cpu: run only this benchmark: train, infer or latency_b1 (default: all three)");
   cli.flag("--per-layer", "also time every layer's forward and backward at the training batch (cpu only)",
            [&] { o.per_layer = true; });
-  cli.option("--device", "NAME",
+  cli.choice("--device", "NAME", o.device, {"cpu", "cuda"},
              "cpu, or cuda: GPU lines time_to_accuracy (the flagship recipe to --target from program start), then "
-             "train and infer per model (needs a CUDA build) (default: cpu)",
-             [&](const std::string& v) {
-               if (v != "cpu" && v != "cuda") throw ctnet::OptionError("--device: '" + v + "' is not one of cpu, cuda");
-               device = v;
-             });
-  cli.option("--cuda-graph", "MODE", "cuda: train steps as a replayed CUDA graph (on) or eager (off) (default: on)",
-             [&](const std::string& v) {
-               if (v != "on" && v != "off") throw ctnet::OptionError("--cuda-graph: '" + v + "' is not one of on, off");
-               g.cuda_graph = v == "on";
-             });
-  cli.option("--time-to-accuracy", "MODE", "cuda: run the time_to_accuracy line, on or off (default: on)",
-             [&](const std::string& v) {
-               if (v != "on" && v != "off")
-                 throw ctnet::OptionError("--time-to-accuracy: '" + v + "' is not one of on, off");
-               g.time_to_accuracy = v == "on";
-             });
-  cli.option("--target", "PCT", "cuda: the test accuracy time_to_accuracy waits for, (0, 100] (default: 99.4)",
-             [&](const std::string& v) {
-               g.target = examples::parse_number<double>("--target", v, 0, 100) / 100;
-               if (g.target <= 0) throw ctnet::OptionError("--target: must be greater than 0");
-             });
-  cli.option("--epochs", "N", "cuda: time_to_accuracy's epoch budget, the span of its OneCycleLR, 1-1000 (default: 15)",
-             [&](const std::string& v) { g.max_epochs = examples::parse_number<int>("--epochs", v, 1, 1000); });
+             "train and infer per model (needs a CUDA build) (default: " +
+                 o.device + ")");
+  cli.on_off("--cuda-graph", o.cuda_graph,
+             "cuda: train steps as a replayed CUDA graph (on) or eager (off) (default: " +
+                 std::string(o.cuda_graph ? "on" : "off") + ")");
+  cli.on_off("--time-to-accuracy", o.time_to_accuracy,
+             "cuda: run the time_to_accuracy line, on or off (default: " +
+                 std::string(o.time_to_accuracy ? "on" : "off") + ")");
+  cli.option(
+      "--target", "PCT",
+      "cuda: the test accuracy time_to_accuracy waits for, (0, 100] (default: " + default_text(o.target * 100) + ")",
+      [&](const std::string& v) {
+        o.target = examples::parse_number<double>("--target", v, 0, 100) / 100;
+        if (o.target <= 0) throw ctnet::OptionError("--target: must be greater than 0");
+      });
+  cli.number("--epochs", "N", o.epochs, 1, 1000,
+             "cuda: time_to_accuracy's epoch budget, the span of its OneCycleLR, 1-1000 (default: " +
+                 std::to_string(o.epochs) + ")");
   if (!cli.parse(argc, argv, std::cout)) return 0;
+  o.given = cli.given_names();
   // An option that the chosen run does not use is refused, never silently ignored.
-  if (device == "cuda") {
+  if (o.device == "cuda") {
     examples::refuse_options(cli, {"--per-layer", "--only", "--threads"}, "with --device cuda");
-    if (!g.time_to_accuracy) examples::refuse_options(cli, {"--target", "--epochs"}, "with --time-to-accuracy off");
-    g.data = o.data;
-    g.steps = o.steps;
-    g.reps = o.reps;
-    if (!model_given) g.model = "both";
-    if (batch_given) g.batches = {o.batch};
-    return examples::bench_on_cuda(g, program_start);
+    if (!o.time_to_accuracy) examples::refuse_options(cli, {"--target", "--epochs"}, "with --time-to-accuracy off");
+    return examples::bench_on_cuda(o, program_start);
   }
   if (o.model == "both") throw ctnet::OptionError("--model: both is for --device cuda; choose reference or flagship");
   examples::refuse_options(cli, {"--cuda-graph", "--time-to-accuracy", "--target", "--epochs"},

@@ -61,7 +61,7 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
   Model<Net> model(o.seed, o.batch, examples::test_batch);
   const MultiTaskLoss loss = MultiTaskLoss::for_output<typename Net::output_shape_t>(
       {{"digit", TaskLoss::nll, 10, 1.0}, {"sum", mse ? TaskLoss::mse : TaskLoss::nll, mse ? 1 : 19, 1.0}});
-  SGD<float> sgd(o.lr, 0.9, 0, o.weight_decay);
+  SGD<float> sgd(o.lr, c.momentum, 0, o.weight_decay);
   // --schedule: OneCycleLR per batch (the default) or StepLR per epoch, as the other examples.
   const auto lr_at = examples::lr_schedule(o, c, train_loader.batches_per_epoch());
 
@@ -236,31 +236,21 @@ int main(int argc, char** argv) {
   c.description =
       "MNIST adder: reads an MNIST image and a random digit 0-9, predicts the image's digit (10 classes) and\n"
       "the sum of the two (19 classes, or one regressed number with --sum-loss mse). Two inputs, two heads.";
-  c.epochs = 15;
-  c.batch = 128;
-  c.lr = 0.1;
-  c.rotation = 7;
-  c.translate = 0.08f;
-  c.weight_decay = 1e-4;
+  c.defaults.epochs = 15;
+  c.defaults.batch = 128;
+  c.defaults.lr = 0.1;
+  c.defaults.rotation = 7;
+  c.defaults.translate = 0.08f;
+  c.defaults.weight_decay = 1e-4;
   std::string sum_loss = "nll";
-  std::string device = "cpu";
   return examples::guarded_main(c.name, [&] {
-    bool help = false;
-    const examples::RunOptions o = examples::parse_options(argc, argv, c, help, [&](examples::CommandLine& cli) {
-      cli.option("--sum-loss", "KIND", "nll (the sum as one of 19 classes) or mse (one regressed number, rounded) "
-                                       "(default: nll)",
-                 [&](const std::string& v) {
-                   if (v != "nll" && v != "mse") throw OptionError("--sum-loss: '" + v + "' is not one of nll, mse");
-                   sum_loss = v;
-                 });
-      cli.option("--device", "NAME", "cpu, or cuda: train on an NVIDIA GPU (needs a CUDA build) (default: cpu)",
-                 [&](const std::string& v) {
-                   if (v != "cpu" && v != "cuda") throw OptionError("--device: '" + v + "' is not one of cpu, cuda");
-                   device = v;
-                 });
+    const auto o = examples::parse_options(argc, argv, c, examples::GpuPath::eager, [&](examples::CommandLine& cli) {
+      cli.choice(
+          "--sum-loss", "KIND", sum_loss, {"nll", "mse"},
+          "nll (the sum as one of 19 classes) or mse (one regressed number, rounded) (default: " + sum_loss + ")");
     });
-    if (help) return 0;
-    if (device == "cuda") return examples::run_adder_on_cuda(o, c, sum_loss == "mse");
-    return sum_loss == "mse" ? run_adder<mnist::AdderMse>(o, c, true) : run_adder<mnist::Adder>(o, c, false);
+    if (!o) return 0;  // --help
+    if (o->device == "cuda") return examples::run_adder_on_cuda(*o, c, sum_loss == "mse");
+    return sum_loss == "mse" ? run_adder<mnist::AdderMse>(*o, c, true) : run_adder<mnist::Adder>(*o, c, false);
   });
 }

@@ -3,11 +3,13 @@
 //   mnist_predict --model mnist_step3_gap.safetensors digit.png other.pgm
 //   mnist_predict --model mnist_step3_gap.safetensors --test 10
 //
-// The checkpoint records which example saved it, so the matching network type is chosen automatically.
+// The checkpoint records which example saved it, so the matching network type is chosen automatically; a plain
+// state_dict (trained in PyTorch, written by scripts/ctnet_torch.py) goes to the network its tensors fit.
 // Every input is checked before any output: each image path must be a regular file, the --test data must
 // be 28x28 images with labels 0-9 and hold at least N images; --data and --invert are refused when there
 // is nothing for them to act on. Any failure is one "error: ..." line (exit 2 bad usage, 1 bad input).
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
@@ -32,6 +34,7 @@ struct PredictOptions {
   long test = 0;
   std::string invert = "auto";
   std::vector<std::string> images;
+  examples::CommonOptions common;
 };
 
 // MNIST digits are light on dark. A photo or drawing is usually dark on light: judge by the border.
@@ -93,23 +96,51 @@ int predict(const PredictOptions& o) {
   return 0;
 }
 
+// A file that names no example (a PyTorch state_dict from scripts/ctnet_torch.py, or a checkpoint saved by other
+// code) goes to the network with the most tensors it holds by name and shape, then the fewest mismatches (whose
+// error names them all); to the flagship when it holds none of anyone's.
+std::string network_of_state_dict(const ctnet::SafetensorsFile& file) {
+  struct Fit {
+    const char* name;
+    long matched;
+    std::size_t misfits;
+  };
+  const auto fit = [&]<class Net>(const char* name) {
+    using M = ctnet::Model<Net>;
+    long matched = 0;
+    for (const auto& named : {M::named_parameters(), M::named_buffers()})
+      for (const ctnet::NamedTensor& t : named) {
+        const ctnet::TensorRecord* r = file.find(t.name);
+        matched += r && r->shape == std::vector<std::int64_t>(t.shape.begin(), t.shape.end());
+      }
+    return Fit{name, matched, ctnet::state_dict_mismatches<M>(file).count()};
+  };
+  const Fit fits[] = {fit.operator()<mnist::Step3Gap>("mnist_step3_gap"),
+                      fit.operator()<mnist::Step1Skeleton>("mnist_step1_skeleton"),
+                      fit.operator()<mnist::Step2BnDropout>("mnist_step2_bn_dropout"),
+                      fit.operator()<mnist::Session3>("mnist_session3")};
+  const Fit* best = &fits[0];
+  for (const Fit& f : fits)
+    if (f.matched > best->matched || (f.matched == best->matched && f.matched > 0 && f.misfits < best->misfits))
+      best = &f;
+  return best->name;
+}
+
 int run(int argc, char** argv) {
   PredictOptions o;
   examples::CommandLine cli("mnist_predict [options] [IMAGE.png|IMAGE.pgm ...]",
                             "Classify handwritten digits with a checkpoint saved by an MNIST example (--save).\n"
                             "Images of any size are converted to gray and resized to 28x28.");
   cli.option("--model", "PATH", "checkpoint to load (required)", [&](const std::string& v) { o.model = v; });
-  cli.option("--test", "N", "classify the first N MNIST test images and compare with their labels (default: 0)",
-             [&](const std::string& v) { o.test = examples::parse_number<long>("--test", v, 1, 10000); });
+  cli.number(
+      "--test", "N", o.test, 1L, 10000L,
+      "classify the first N MNIST test images and compare with their labels (default: " + std::to_string(o.test) + ")");
   cli.option("--data", "DIR", "MNIST directory for --test (default: " + o.data + ")",
              [&](const std::string& v) { o.data = v; });
-  cli.option("--invert", "MODE", "auto, yes or no: turn dark-on-light images into MNIST's light-on-dark "
-                                 "(default: auto, judged by the border)",
-             [&](const std::string& v) {
-               if (v != "auto" && v != "yes" && v != "no")
-                 throw ctnet::OptionError("--invert: '" + v + "' is not one of auto, yes, no");
-               o.invert = v;
-             });
+  cli.choice("--invert", "MODE", o.invert, {"auto", "yes", "no"},
+             "auto, yes or no: turn dark-on-light images into MNIST's light-on-dark (default: " + o.invert +
+                 ", judged by the border)");
+  examples::add_common_options(cli, o.common);
   // Positional arguments are images; options are handled by the parser.
   std::vector<char*> args{argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -137,7 +168,7 @@ int run(int argc, char** argv) {
 
   const ctnet::SafetensorsFile file = ctnet::load_safetensors(o.model);
   const auto it = file.metadata.find("user.example");
-  const std::string example = it == file.metadata.end() ? "mnist_step3_gap" : it->second;
+  const std::string example = it != file.metadata.end() ? it->second : network_of_state_dict(file);
   if (example == "mnist_step3_gap") return predict<mnist::Step3Gap>(o);
   if (example == "mnist_step1_skeleton") return predict<mnist::Step1Skeleton>(o);
   if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o);

@@ -8,11 +8,11 @@ int main(int argc, char** argv) {
   c.description =
       "MNIST session 3: conv1, conv2, pool1, two more convs, pool2, dropout, a conv after the second pool,\n"
       "global average pooling and a final linear layer.";
-  c.epochs = 15;
-  c.batch = 128;
-  c.lr = 0.1;
-  c.rotation = 7;
-  c.translate = 0.08f;
-  c.weight_decay = 1e-4;
+  c.defaults.epochs = 15;
+  c.defaults.batch = 128;
+  c.defaults.lr = 0.1;
+  c.defaults.rotation = 7;
+  c.defaults.translate = 0.08f;
+  c.defaults.weight_decay = 1e-4;
   return examples::run_mnist_example<mnist::Session3>(argc, argv, c, examples::run_on_cuda_session3);
 }

@@ -8,9 +8,9 @@ int main(int argc, char** argv) {
   c.description =
       "MNIST step 1 (skeleton): 3x3 conv + ReLU blocks, exactly two max-pools and a fully-connected head;\n"
       "no batch-norm, no dropout, no augmentation. Expect training accuracy to run ahead of test accuracy.";
-  c.epochs = 15;
-  c.batch = 128;
-  c.lr = 0.01;
-  c.schedule = "step";
+  c.defaults.epochs = 15;
+  c.defaults.batch = 128;
+  c.defaults.lr = 0.01;
+  c.defaults.schedule = "step";
   return examples::run_mnist_example<mnist::Step1Skeleton>(argc, argv, c, examples::run_on_cuda_step1);
 }

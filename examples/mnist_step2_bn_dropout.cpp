@@ -8,8 +8,8 @@ int main(int argc, char** argv) {
   c.description =
       "MNIST step 2: the step-1 skeleton with BatchNorm after every conv and Dropout(0.1) after every layer\n"
       "but the last. Batch-norm lets it train faster; dropout narrows the train/test gap.";
-  c.epochs = 15;
-  c.batch = 128;
-  c.lr = 0.05;
+  c.defaults.epochs = 15;
+  c.defaults.batch = 128;
+  c.defaults.lr = 0.05;
   return examples::run_mnist_example<mnist::Step2BnDropout>(argc, argv, c, examples::run_on_cuda_step2);
 }

@@ -5,7 +5,8 @@ threads and batch, and print the ratios. Needs Debian's python3-torch (use /usr/
   /usr/bin/python3 scripts/compare_pytorch.py --threads 2 --batch 128 --data data/mnist
 
 Each side runs --rounds times, alternating, and the median of each metric is compared, so both saw the same
-machine conditions. Latency is measured with 1 thread on both sides (the issue's definition)."""
+machine conditions. Latency is measured with 1 thread on both sides (the issue's definition). The machine's
+FMA ceiling (measured by ctnet_bench in each round) and each side's fraction of it are printed too."""
 import argparse, json, os, statistics, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -43,6 +44,10 @@ def main():
                 results[side].setdefault("peak_rss_mb", []).append(j["peak_rss_mb"])
             elif j.get("bench") == "latency_b1":
                 results[side].setdefault("latency_b1" + key_suffix, []).append(j["us_median"])
+            elif j.get("bench") == "fma_ceiling":
+                results[side].setdefault(f"ceiling_{j['threads']}t", []).append(j["gflops"])
+            if "ceiling_fraction" in j:
+                results[side].setdefault(j["bench"] + key_suffix + "_fraction", []).append(j["ceiling_fraction"])
 
     for r in range(a.rounds):
         collect("ctnet", run([a.bench, "--model", "reference", "--batch", str(a.batch), "--threads", str(a.threads),
@@ -55,6 +60,11 @@ def main():
                                 "--batch", str(a.batch)], env_for(1)), "_1t")
 
     med = {side: {k: statistics.median(v) for k, v in d.items()} for side, d in results.items()}
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               "unknown CPU")
+    print(json.dumps({"metric": "machine", "cpu": cpu, "vcpus": os.cpu_count(),
+                      "fma_ceiling_gflops_1t": med["ctnet"].get("ceiling_1t"),
+                      f"fma_ceiling_gflops_{a.threads}t": med["ctnet"].get(f"ceiling_{a.threads}t")}))
     rows = [("train", f"training img/s, batch {a.batch}, {a.threads} threads", True),
             ("infer", f"inference img/s, batch 1000, {a.threads} threads", True),
             ("latency_b1_1t", "batch-1 latency us, 1 thread", False),
@@ -72,6 +82,16 @@ def main():
         print(json.dumps({"metric": name, "label": label, "ctnet": round(c, 1), "pytorch": round(t, 1),
                           "ctnet_advantage": round(ratio, 2), "ctnet_rounds": cs, "pytorch_rounds": ts,
                           "round_advantages": [round(r, 2) for r in paired]}))
+    # Fractions of the machine's FMA ceiling measured by ctnet_bench in the same rounds: ctnet's own, and
+    # PyTorch's from its img/s and the same FLOP count per image (the reference network: 1,214,656 MACs).
+    flop = {"train": 6 * 1214656, "infer": 2 * 1214656}
+    ceiling = med["ctnet"].get(f"ceiling_{a.threads}t")
+    for name in ("train", "infer"):
+        if ceiling and name in med["pytorch"] and name + "_fraction" in med["ctnet"]:
+            print(json.dumps({"metric": name + "_ceiling_fraction",
+                              "label": f"{name} as a fraction of the {a.threads}-thread FMA ceiling ({ceiling} GFLOP/s)",
+                              "ctnet": med["ctnet"][name + "_fraction"],
+                              "pytorch": round(med["pytorch"][name] * flop[name] / 1e9 / ceiling, 3)}))
     scaling = med["ctnet"]["train"] / med["ctnet"]["train_1t"]
     print(json.dumps({"metric": "thread_scaling", "label": f"ctnet training {a.threads} threads / 1 thread",
                       "ctnet": round(scaling, 2),

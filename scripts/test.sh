@@ -9,8 +9,9 @@
 #   CTNET_SKIP_CLANG=1 / CTNET_SKIP_SANITIZE=1 / CTNET_SKIP_FUZZ=1 leave out the clang run / the sanitizer run /
 #   the fuzz run (for quick local use).
 # Needs: g++ 12+, CMake 3.25+, make, Eigen 3.4, doctest, zlib (Debian: g++ cmake make libeigen3-dev
-# doctest-dev zlib1g-dev; clang-19 libclang-rt-19-dev libomp-19-dev for the clang and fuzz runs).
-# OMP_NUM_THREADS is pinned to 2: more threads than cores makes OpenMP crawl.
+# doctest-dev zlib1g-dev; clang-19 libclang-rt-19-dev libomp-19-dev for the clang and fuzz runs;
+# python3-torch python3-numpy for tests/torch, which report SKIP without them). OMP_NUM_THREADS is pinned to
+# 2: more threads than cores makes OpenMP crawl.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

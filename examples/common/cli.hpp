@@ -1,10 +1,11 @@
 // examples/common/cli.hpp — strict command-line options for the example programs.
 //
-// Requires: C++20. Guarantees: every option is validated (number syntax, range) and a bad one throws
+// Requires: C++20. Guarantees: every option is validated (number syntax, range, choice) and a bad one throws
 // ctnet::OptionError naming the option, the value and what is allowed; an option given twice is an error,
-// not "the last one wins"; --help text states each default. guarded_main runs a program's body and turns
-// whatever it throws into exactly one "error: ..." line on stderr: exit 2 for bad usage (OptionError), 1
-// for everything else (bad data, checkpoints, I/O, out of memory), so no program ends in an abort.
+// not "the last one wins"; --help text states each default; the typed forms (number, choice, on_off, path)
+// take an option's name once and bind it to the variable that holds its value. guarded_main runs a program's
+// body and turns whatever it throws into exactly one "error: ..." line on stderr: exit 2 for bad usage
+// (OptionError), 1 for everything else (bad data, checkpoints, I/O, out of memory), so no program aborts.
 #pragma once
 
 #include <algorithm>
@@ -38,7 +39,17 @@ Number parse_number(const std::string& option, const std::string& text, Number l
   return value;
 }
 
-// A small declarative parser: each option has a name, a help line (with its default) and a setter.
+// `text` when it is one of `choices`; otherwise OptionError "OPTION: 'TEXT' is not one of A, B".
+inline std::string parse_choice(const std::string& option, const std::string& text,
+                                const std::vector<std::string>& choices) {
+  if (std::find(choices.begin(), choices.end(), text) != choices.end()) return text;
+  std::string list;
+  for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
+  throw ctnet::OptionError(option + ": '" + text + "' is not one of " + list);
+}
+
+// A small declarative parser: each option has a name, a help line (with its default) and a setter. The
+// typed forms write the parsed value into `field`, which must outlive the parse.
 class CommandLine {
  public:
   CommandLine(std::string program, std::string description)
@@ -51,6 +62,34 @@ class CommandLine {
   void flag(const std::string& name, const std::string& help, std::function<void()> set) {
     options_.push_back({name, "", help, [set = std::move(set)](const std::string&) { set(); }});
   }
+  template <class Number>
+  void number(const std::string& name, const std::string& value_name, Number& field, Number lo, Number hi,
+              const std::string& help) {
+    option(name, value_name, help,
+           [&field, name, lo, hi](const std::string& v) { field = parse_number<Number>(name, v, lo, hi); });
+  }
+  void choice(const std::string& name, const std::string& value_name, std::string& field,
+              std::vector<std::string> choices, const std::string& help) {
+    option(name, value_name, help, [&field, name, choices = std::move(choices)](const std::string& v) {
+      field = parse_choice(name, v, choices);
+    });
+  }
+  // MODE on or off.
+  void on_off(const std::string& name, bool& field, const std::string& help) {
+    option(name, "MODE", help, [&field, name](const std::string& v) {
+      field = parse_choice(name, v, {"on", "off"}) == "on";
+    });
+  }
+  // A PATH that must not be empty.
+  void path(const std::string& name, std::string& field, const std::string& help) {
+    option(name, "PATH", help, [&field, name](const std::string& v) {
+      if (v.empty()) throw ctnet::OptionError(name + ": empty path");
+      field = v;
+    });
+  }
+  // Runs after every parse that is not --help, in the order added: for a check that needs the whole command
+  // line or a default (two options that must not name one file, an output path that is not given).
+  void check(std::function<void()> f) { checks_.push_back(std::move(f)); }
 
   // Returns false when --help was given (the usage has been printed).
   bool parse(int argc, char** argv, std::ostream& out) {
@@ -80,6 +119,7 @@ class CommandLine {
       }
       opt->set(value);
     }
+    for (const auto& check : checks_) check();
     return true;
   }
 
@@ -110,6 +150,7 @@ class CommandLine {
   }
   std::string program_, description_;
   std::vector<Option> options_;
+  std::vector<std::function<void()>> checks_;
   std::vector<std::string> given_;
 };
 

@@ -7,11 +7,12 @@
 // and return 1.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
-#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "flagship.hpp"
 #include "options.hpp"
 
 namespace examples {
@@ -26,18 +27,27 @@ int run_on_cuda_session3(const RunOptions& options, const MnistExampleConfig& co
 // mnist_adder --device cuda (mse: --sum-loss mse): the CPU path's recipe, heads' losses on the host.
 int run_adder_on_cuda(const RunOptions& options, const MnistExampleConfig& config, bool mse);
 
-// ctnet_bench --device cuda.
-struct CudaBenchOptions {
-  std::string model = "both";  // reference, flagship or both (throughput); time_to_accuracy is the flagship's
-  std::string data;
-  std::vector<int> batches{128, 512};
-  int steps = 100, reps = 5;
+// ctnet_bench's options, on either device (ctnet_bench.cpp binds them to its command line).
+struct BenchOptions {
+  std::string model = "reference";  // reference or flagship; cuda: also both, its default (cuda_models)
+  std::string data = default_data_dir();
+  int batch = 128;  // the training batch; cuda: 128 and 512 unless given (cuda_batches)
+  int threads = 2, steps = 100, reps = 5;
+  bool per_layer = false;
+  std::string only;  // empty: every CPU benchmark
+  std::string device = "cpu";
   bool cuda_graph = true;
-  bool time_to_accuracy = true;
-  double target = 0.994;  // test accuracy to reach
-  int max_epochs = 15;    // the flagship recipe's epochs (its OneCycleLR spans them)
-  std::uint64_t seed = 1;
+  bool time_to_accuracy = true;  // cuda: the flagship recipe until `target` (time_to_accuracy is the flagship's)
+  double target = 0.994;         // test accuracy to reach
+  int epochs = flagship_config().defaults.epochs;  // time_to_accuracy's budget, the span of its OneCycleLR
+  std::vector<std::string> given;                  // the options on the command line
+  bool was_given(const std::string& name) const { return std::find(given.begin(), given.end(), name) != given.end(); }
+  bool runs(const char* name) const { return only.empty() || only == name; }
+  std::string cuda_models() const { return was_given("--model") ? model : "both"; }
+  std::vector<int> cuda_batches() const {
+    return was_given("--batch") ? std::vector<int>{batch} : std::vector<int>{128, 512};
+  }
 };
-int bench_on_cuda(const CudaBenchOptions& options, std::chrono::steady_clock::time_point program_start);
+int bench_on_cuda(const BenchOptions& options, std::chrono::steady_clock::time_point program_start);
 
 }  // namespace examples

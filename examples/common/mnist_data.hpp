@@ -7,6 +7,8 @@
 // throw ctnet::DataError naming the file, before anything is trained. No Eigen: the CUDA driver uses it.
 #pragma once
 
+#include <optional>
+
 #include <ctnet/data/loader.hpp>
 #include <ctnet/data/mnist.hpp>
 
@@ -37,11 +39,17 @@ MnistSplits load_splits(const RunOptions& o, int classes = 10) {
   return s;
 }
 
+// The training images' augmentation (--rotation, --translate), on either device; none when both are 0.
+inline std::optional<ctnet::RandomAffine> augmentation(const RunOptions& o) {
+  if (o.rotation > 0 || o.translate > 0) return ctnet::RandomAffine(o.rotation, o.translate, o.translate);
+  return std::nullopt;
+}
+
 inline ctnet::LoaderOptions train_loader_options(const RunOptions& o) {
   ctnet::LoaderOptions l;
   l.batch_size = o.batch;
   l.seed = o.seed;
-  if (o.rotation > 0 || o.translate > 0) l.augment = ctnet::RandomAffine(o.rotation, o.translate, o.translate);
+  l.augment = augmentation(o);
   return l;
 }
 

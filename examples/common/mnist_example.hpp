@@ -48,15 +48,9 @@ namespace examples {
 template <class Net>
 int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda) {
   using namespace ctnet;
-  bool help = false;
-  std::string device = "cpu";
-  bool cuda_graph = true;
-  RunOptions o = parse_options(argc, argv, config, help, [&](CommandLine& cli) {
-    if (cuda) add_device_options(cli, device, cuda_graph);
-  });
-  if (help) return 0;
-  o.device = device;
-  o.cuda_graph = cuda_graph;
+  const std::optional<RunOptions> parsed = parse_options(argc, argv, config, cuda ? GpuPath::graph : GpuPath::none);
+  if (!parsed) return 0;  // --help
+  const RunOptions& o = *parsed;
   check_resume_device(o);
   if (o.device == "cuda") {
     if (o.was_given("--threads")) throw OptionError("--threads: does not apply with --device cuda");

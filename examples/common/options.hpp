@@ -1,9 +1,15 @@
 // examples/common/options.hpp — the options of the MNIST example programs, shared by the CPU driver
 // (mnist_example.hpp) and the CUDA driver (examples/cuda), so it includes neither Eigen nor CUDA.
 //
+// Each option is declared once: its value and generic default are a field of RunOptions, its name, help and
+// check one line of add_run_options (or add_device_options). An example's recipe is a RunOptions value
+// (MnistExampleConfig::defaults) that the command line changes, and the drivers read that one value.
+// An option that every program ending in a model takes (the training examples and mnist_predict) is a
+// field of CommonOptions and a line of add_common_options, and nothing else.
+//
 // Requires: C++20. Guarantees: parse_options validates every option (OptionError naming it) and its --help
-// states each default; an example's MnistExampleConfig supplies the defaults. The output paths (--save,
-// --csv) are checked here, before any data is read or any step trained (ctnet/core/output_file.hpp).
+// states each default. The output paths (--save, --csv) are checked here, before any data is read or any
+// step trained (ctnet/core/output_file.hpp).
 #pragma once
 
 #include <algorithm>
@@ -13,6 +19,7 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,21 +35,6 @@
 
 namespace examples {
 
-// What an example chooses; every field can be overridden on the command line.
-struct MnistExampleConfig {
-  std::string name;
-  std::string description;
-  int epochs = 15;
-  int batch = 128;
-  double lr = 0.05;                  // OneCycleLR's max_lr, or StepLR's initial lr
-  std::string schedule = "onecycle";  // "onecycle" or "step"
-  int step_size = 6;                 // StepLR: decay every step_size epochs by gamma 0.1
-  double momentum = 0.9;
-  double weight_decay = 0;
-  float rotation = 0;                // RandomRotation(+-degrees) during training; 0 = off
-  float translate = 0;               // RandomAffine translate (fraction of the image)
-};
-
 inline std::string default_data_dir() {
   if (const char* env = std::getenv("CTNET_DATA"); env && *env) return env;
   return CTNET_DEFAULT_DATA_DIR;
@@ -54,19 +46,13 @@ inline std::string percent(double fraction) {
   return buf;
 }
 
-struct RunOptions {
-  std::string data = default_data_dir();
-  int epochs = 0, batch = 0, threads = 0;
-  double lr = 0, weight_decay = 0;
-  std::uint64_t seed = 1;
-  std::string save, resume, csv, schedule, progress = "auto";
-  long train_limit = 0, test_limit = 0;
-  float rotation = 0, translate = 0;
-  std::string device = "cpu";  // "cpu" or "cuda" (add_device_options)
-  bool cuda_graph = true;      // cuda: replay the training step as a captured CUDA graph
-  std::vector<std::string> given;  // the options on the command line, so a driver can refuse what it ignores
-  bool was_given(const std::string& name) const { return std::find(given.begin(), given.end(), name) != given.end(); }
-};
+// A default as --help shows it: 0.05, 7, 0.0001 (at most six decimals, no trailing zeros).
+inline std::string default_text(double v) {
+  std::string s = std::to_string(v);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
 
 // Throws OptionError naming `option` unless `path` can be written (see ctnet/core/output_file.hpp).
 inline void check_output_option(const std::string& option, const std::string& path) {
@@ -74,103 +60,133 @@ inline void check_output_option(const std::string& option, const std::string& pa
     throw ctnet::OptionError(option + ": " + problem);
 }
 
-// The run an example's recipe describes, before the command line changes it.
-inline RunOptions recipe_defaults(const MnistExampleConfig& c) {
-  RunOptions o;
-  o.epochs = c.epochs;
-  o.batch = c.batch;
-  o.lr = c.lr;
-  o.weight_decay = c.weight_decay;
-  o.schedule = c.schedule;
-  o.rotation = c.rotation;
-  o.translate = c.translate;
-  o.csv = c.name + ".csv";
-  return o;
+// The options of every example program that ends with a model: the training examples (RunOptions::common)
+// and mnist_predict (PredictOptions::common). Each program's table calls add_common_options last, so an
+// option for all of them is a field here and its line there (with any check, CommandLine::check). None yet.
+struct CommonOptions {};
+
+inline void add_common_options(CommandLine&, CommonOptions&) {}
+
+// Every option of the MNIST training examples, where its value lives; the defaults here are the generic
+// recipe, an example's own is a value of this struct (MnistExampleConfig::defaults).
+struct RunOptions {
+  std::string data = default_data_dir();
+  int epochs = 15;
+  int batch = 128;
+  double lr = 0.05;                   // OneCycleLR's max_lr, or StepLR's initial lr
+  std::string schedule = "onecycle";  // "onecycle" or "step"
+  double weight_decay = 0;
+  float rotation = 0;   // RandomRotation(+-degrees) during training; 0 = off
+  float translate = 0;  // RandomAffine translate (fraction of the image)
+  std::uint64_t seed = 1;
+  int threads = 0;  // 0: OMP_NUM_THREADS or all cores (parse_options resolves it)
+  std::string save, resume;
+  std::string csv;                       // "-": none; empty: <example>.csv (parse_options resolves it)
+  long train_limit = 0, test_limit = 0;  // 0: all
+  std::string progress = "auto";         // "auto": bar on a terminal, lines otherwise
+  std::string device = "cpu";            // "cpu" or "cuda" (an example with a GPU path: add_device_options)
+  bool cuda_graph = true;                // cuda: replay the training step as a captured CUDA graph
+  CommonOptions common;
+  std::vector<std::string> given;  // the options on the command line, so a driver can refuse what it ignores
+  bool was_given(const std::string& name) const { return std::find(given.begin(), given.end(), name) != given.end(); }
+};
+
+// What an example chooses: its recipe, and the two settings of it that no option changes.
+struct MnistExampleConfig {
+  std::string name;
+  std::string description;
+  RunOptions defaults;    // what the command line starts from
+  double momentum = 0.9;  // SGD momentum
+  int step_size = 6;      // StepLR: decay every step_size epochs by gamma 0.1
+};
+
+// An example's GPU path, as its options offer it: none; eager steps (--device); or graph-captured steps
+// that can also run eagerly (--device and --cuda-graph).
+enum class GpuPath { none, eager, graph };
+
+inline int default_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env && *env)
+    return parse_number<int>("OMP_NUM_THREADS", env, 1, 1024);
+  return int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-// `extra` may add an example's own options to the command line before it is parsed.
-inline RunOptions parse_options(int argc, char** argv, const MnistExampleConfig& c, bool& help,
-                                const std::function<void(CommandLine&)>& extra = {}) {
-  RunOptions o = recipe_defaults(c);
-  const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
-  o.threads = hw;
-  if (const char* env = std::getenv("OMP_NUM_THREADS"); env && *env)
-    o.threads = parse_number<int>("OMP_NUM_THREADS", env, 1, 1024);
-  const auto num = [](double v) {
-    std::string s = std::to_string(v);
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-    return s;
-  };
-  CommandLine cli(c.name, c.description);
-  cli.option("--data", "DIR", "directory with the four MNIST IDX files, raw or .gz (default: " + o.data +
-                                  "; fetch it with scripts/fetch_mnist.sh)",
-             [&](const std::string& v) { o.data = v; });
-  cli.option("--epochs", "N", "training epochs, 1-1000 (default: " + std::to_string(o.epochs) + ")",
-             [&](const std::string& v) { o.epochs = parse_number<int>("--epochs", v, 1, 1000); });
-  cli.option("--batch", "N", "training batch size, 1-4096 (default: " + std::to_string(o.batch) + ")",
-             [&](const std::string& v) { o.batch = parse_number<int>("--batch", v, 1, 4096); });
+// The options every training example takes, bound to `o`, whose values are the defaults --help states.
+inline void add_run_options(CommandLine& cli, RunOptions& o, const MnistExampleConfig& c) {
+  cli.option("--data", "DIR",
+             "directory with the four MNIST IDX files, raw or .gz (default: " + o.data +
+                 "; fetch it with scripts/fetch_mnist.sh)",
+             [&o](const std::string& v) { o.data = v; });
+  cli.number("--epochs", "N", o.epochs, 1, 1000, "training epochs, 1-1000 (default: " + std::to_string(o.epochs) + ")");
+  cli.number("--batch", "N", o.batch, 1, 4096,
+             "training batch size, 1-4096 (default: " + std::to_string(o.batch) + ")");
   cli.option("--lr", "X",
-             "learning rate: OneCycleLR's peak or StepLR's start, (0, 10] (default: " + num(o.lr) + ")",
-             [&](const std::string& v) {
+             "learning rate: OneCycleLR's peak or StepLR's start, (0, 10] (default: " + default_text(o.lr) + ")",
+             [&o](const std::string& v) {
                o.lr = parse_number<double>("--lr", v, 0, 10);
                if (o.lr <= 0) throw ctnet::OptionError("--lr: must be greater than 0");
              });
-  cli.option("--schedule", "NAME", "onecycle (per batch) or step (x0.1 every " + std::to_string(c.step_size) +
-                                       " epochs) (default: " + o.schedule + ")",
-             [&](const std::string& v) {
-               if (v != "onecycle" && v != "step")
-                 throw ctnet::OptionError("--schedule: '" + v + "' is not one of onecycle, step");
-               o.schedule = v;
-             });
-  cli.option("--weight-decay", "X", "SGD weight decay, [0, 1] (default: " + num(o.weight_decay) + ")",
-             [&](const std::string& v) { o.weight_decay = parse_number<double>("--weight-decay", v, 0, 1); });
-  cli.option("--rotation", "DEG", "random rotation of training images, [0, 180] degrees (default: " +
-                                      num(o.rotation) + ")",
-             [&](const std::string& v) { o.rotation = parse_number<float>("--rotation", v, 0, 180); });
-  cli.option("--translate", "F", "random translation, fraction of the image, [0, 0.5] (default: " +
-                                     num(o.translate) + ")",
-             [&](const std::string& v) { o.translate = parse_number<float>("--translate", v, 0, 0.5f); });
-  cli.option("--seed", "N", "seed of weights, shuffling, dropout and augmentation (default: 1)",
-             [&](const std::string& v) {
-               o.seed = parse_number<std::uint64_t>("--seed", v, 0, std::numeric_limits<std::uint64_t>::max());
-             });
-  cli.option("--threads", "N", "CPU threads, 1-1024 (default: OMP_NUM_THREADS or all cores, here " +
-                                   std::to_string(o.threads) + ")",
-             [&](const std::string& v) { o.threads = parse_number<int>("--threads", v, 1, 1024); });
-  cli.option("--save", "PATH",
-             "keep the training state at PATH, a safetensors checkpoint rewritten after every epoch (mnist_predict "
-             "reads it; --device cuda saves the final model only) (default: do not save)",
-             [&](const std::string& v) {
-               if (v.empty()) throw ctnet::OptionError("--save: empty path");
-               o.save = v;
-             });
-  cli.option("--resume", "PATH",
-             "continue the interrupted run whose state --save kept at PATH, with the same options; it ends with "
-             "the bits of an uninterrupted run and keeps saving to --save, else to PATH (default: start afresh)",
-             [&](const std::string& v) {
-               if (v.empty()) throw ctnet::OptionError("--resume: empty path");
-               o.resume = v;
-             });
+  cli.choice("--schedule", "NAME", o.schedule, {"onecycle", "step"},
+             "onecycle (per batch) or step (x0.1 every " + std::to_string(c.step_size) +
+                 " epochs) (default: " + o.schedule + ")");
+  cli.number("--weight-decay", "X", o.weight_decay, 0.0, 1.0,
+             "SGD weight decay, [0, 1] (default: " + default_text(o.weight_decay) + ")");
+  cli.number("--rotation", "DEG", o.rotation, 0.0f, 180.0f,
+             "random rotation of training images, [0, 180] degrees (default: " + default_text(o.rotation) + ")");
+  cli.number("--translate", "F", o.translate, 0.0f, 0.5f,
+             "random translation, fraction of the image, [0, 0.5] (default: " + default_text(o.translate) + ")");
+  cli.number("--seed", "N", o.seed, std::uint64_t(0), std::numeric_limits<std::uint64_t>::max(),
+             "seed of weights, shuffling, dropout and augmentation (default: " + std::to_string(o.seed) + ")");
+  cli.number("--threads", "N", o.threads, 1, 1024,
+             "CPU threads, 1-1024 (default: OMP_NUM_THREADS or all cores, here " + std::to_string(o.threads) + ")");
+  cli.path("--save", o.save,
+           "keep the training state at PATH, a safetensors checkpoint rewritten after every epoch (mnist_predict "
+           "reads it; --device cuda saves the final model only) (default: do not save)");
+  cli.path("--resume", o.resume,
+           "continue the interrupted run whose state --save kept at PATH, with the same options; it ends with "
+           "the bits of an uninterrupted run and keeps saving to --save, else to PATH (default: start afresh)");
   cli.option("--csv", "PATH", "per-epoch log as CSV, '-' for none (default: " + o.csv + ")",
-             [&](const std::string& v) { o.csv = v; });
-  cli.option("--train-limit", "N", "use only the first N training images, for a quick run (default: all 60000)",
-             [&](const std::string& v) { o.train_limit = parse_number<long>("--train-limit", v, 1, 60000); });
-  cli.option("--test-limit", "N", "use only the first N test images (default: all 10000)",
-             [&](const std::string& v) { o.test_limit = parse_number<long>("--test-limit", v, 1, 10000); });
-  cli.option("--progress", "MODE", "bar, lines or off (default: bar on a terminal, lines otherwise)",
-             [&](const std::string& v) {
-               if (v != "bar" && v != "lines" && v != "off")
-                 throw ctnet::OptionError("--progress: '" + v + "' is not one of bar, lines, off");
-               o.progress = v;
-             });
+             [&o](const std::string& v) { o.csv = v; });
+  cli.number("--train-limit", "N", o.train_limit, 1L, 60000L,
+             "use only the first N training images, for a quick run (default: all 60000)");
+  cli.number("--test-limit", "N", o.test_limit, 1L, 10000L, "use only the first N test images (default: all 10000)");
+  cli.choice("--progress", "MODE", o.progress, {"bar", "lines", "off"},
+             "bar, lines or off (default: bar on a terminal, lines otherwise)");
+  cli.check([&o] {
+    if (!o.save.empty()) check_output_option("--save", o.save);
+    if (o.csv != "-") check_output_option("--csv", o.csv);
+    if (!o.save.empty() && o.save == o.csv) throw ctnet::OptionError("--save and --csv both name '" + o.save + "'");
+  });
+}
+
+// --device for an example with a GPU path, and --cuda-graph where that path captures graphs.
+inline void add_device_options(CommandLine& cli, RunOptions& o, GpuPath gpu) {
+  if (gpu == GpuPath::none) return;
+  const std::string what = gpu == GpuPath::graph ? "train and evaluate on an NVIDIA GPU, data resident there and "
+                                                   "--rotation/--translate applied there with the CPU's draws"
+                                                 : "train on an NVIDIA GPU";
+  cli.choice("--device", "NAME", o.device, {"cpu", "cuda"},
+             "cpu, or cuda: " + what + " (needs a CUDA build) (default: " + o.device + ")");
+  if (gpu == GpuPath::graph)
+    cli.on_off("--cuda-graph", o.cuda_graph,
+               "cuda: replay the training step as a CUDA graph (on), or launch each kernel (off: the CPU's "
+               "dropout masks) (default: " +
+                   std::string(o.cuda_graph ? "on" : "off") + ")");
+}
+
+// An example's run: its recipe changed by the command line; nullopt after --help (the usage is printed).
+// `extra` adds an example's own options, listed after the common ones and before --device.
+inline std::optional<RunOptions> parse_options(int argc, char** argv, const MnistExampleConfig& c, GpuPath gpu,
+                                               const std::function<void(CommandLine&)>& extra = {}) {
+  RunOptions o = c.defaults;
+  if (o.threads == 0) o.threads = default_threads();
+  if (o.csv.empty()) o.csv = c.name + ".csv";
+  CommandLine cli(c.name, c.description);
+  add_run_options(cli, o, c);
   if (extra) extra(cli);
-  help = !cli.parse(argc, argv, std::cout);
+  add_device_options(cli, o, gpu);
+  add_common_options(cli, o.common);
+  if (!cli.parse(argc, argv, std::cout)) return std::nullopt;
   o.given = cli.given_names();
-  if (help) return o;
-  if (!o.save.empty()) check_output_option("--save", o.save);
-  if (o.csv != "-") check_output_option("--csv", o.csv);
-  if (!o.save.empty() && o.save == o.csv) throw ctnet::OptionError("--save and --csv both name '" + o.save + "'");
   return o;
 }
 
@@ -179,25 +195,6 @@ inline void check_resume_device(const RunOptions& o) {
   if (!o.resume.empty() && o.device != "cpu")
     throw ctnet::OptionError("--resume: --device " + o.device + " cannot resume a run (it saves only the final " +
                              "model); resume with --device cpu");
-}
-
-// The --device and --cuda-graph options, for the examples that can train on a GPU (run_mnist_example adds
-// them through parse_options' `extra`; RunOptions::device and cuda_graph receive the values).
-inline void add_device_options(CommandLine& cli, std::string& device, bool& cuda_graph) {
-  cli.option("--device", "NAME",
-             "cpu, or cuda: train and evaluate on an NVIDIA GPU, data resident there and --rotation/--translate "
-             "applied there with the CPU's draws (needs a CUDA build) (default: cpu)",
-             [&](const std::string& v) {
-               if (v != "cpu" && v != "cuda") throw ctnet::OptionError("--device: '" + v + "' is not one of cpu, cuda");
-               device = v;
-             });
-  cli.option("--cuda-graph", "MODE",
-             "cuda: replay the training step as a CUDA graph (on), or launch each kernel (off: the CPU's "
-             "dropout masks) (default: on)",
-             [&](const std::string& v) {
-               if (v != "on" && v != "off") throw ctnet::OptionError("--cuda-graph: '" + v + "' is not one of on, off");
-               cuda_graph = v == "on";
-             });
 }
 
 }  // namespace examples

@@ -1,7 +1,7 @@
 // ctnet_bench --device cuda: GPU speed of the flagship and the reference S4-GAP network, as JSON lines.
 //
 // Lines, in this order (each with framework, backend and device "cuda", gpu, model, parameters):
-//   time_to_accuracy  the flagship recipe (mnist_step3_gap: batch 128, OneCycleLR max_lr 0.1 over 15 epochs,
+//   time_to_accuracy  the flagship recipe (mnist_step3_gap: batch 128, OneCycleLR max_lr 0.2 over 15 epochs,
 //                     rotation +-7, seed 1) from program start — CUDA start-up, reading MNIST from disk and
 //                     the upload included — until the test accuracy after an epoch reaches the target:
 //                     reached, epochs, seconds (from program start), setup_seconds, train_seconds, accuracy
@@ -54,25 +54,17 @@ JsonValue base_line(const char* bench, const std::string& model, long parameters
 void emit(const JsonValue& line) { std::cout << to_json(line) << std::endl; }
 
 template <class Net>
-void time_to_accuracy(const CudaBenchOptions& o, Clock::time_point program_start, const std::string& gpu) {
+void time_to_accuracy(const BenchOptions& o, Clock::time_point program_start, const std::string& gpu) {
   const MnistExampleConfig c = flagship_config();
-  RunOptions r = recipe_defaults(c);
+  RunOptions r = c.defaults;  // the flagship's run, as mnist_step3_gap --data --epochs --cuda-graph would make it
   r.data = o.data;
-  r.epochs = o.max_epochs;
-  r.seed = o.seed;
+  r.epochs = o.epochs;
+  r.cuda_graph = o.cuda_graph;
 
   MnistSplits splits = load_splits(r);  // checked: 1x28x28 images, labels 0-9
   Dataset& train = splits.train;
   Dataset& test = splits.test;
-  TrainerOptions t;
-  t.seed = r.seed;
-  t.batch = r.batch;
-  t.lr = r.lr;
-  t.momentum = c.momentum;
-  t.weight_decay = r.weight_decay;
-  if (r.rotation > 0 || r.translate > 0) t.augment = RandomAffine(r.rotation, r.translate, r.translate);
-  t.graph = o.cuda_graph;
-  MnistTrainer<Net> trainer(train, test, t);
+  MnistTrainer<Net> trainer(train, test, trainer_options(r, c));
   const auto lr_at = lr_schedule(r, c, trainer.batches_per_epoch());
   const double setup = seconds_since(program_start);
 
@@ -110,10 +102,11 @@ void time_to_accuracy(const CudaBenchOptions& o, Clock::time_point program_start
 }
 
 template <class Net>
-void throughput(const CudaBenchOptions& o, const std::string& model, const Dataset& train, const Dataset& test,
+void throughput(const BenchOptions& o, const std::string& model, const Dataset& train, const Dataset& test,
                 const std::string& gpu) {
-  for (std::size_t b = 0; b < o.batches.size(); ++b) {
-    const int batch = o.batches[b];
+  const std::vector<int> batches = o.cuda_batches();
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    const int batch = batches[b];
     if (batch > train.count) throw OptionError("--batch: " + std::to_string(batch) + " exceeds the training set");
     TrainerOptions t;
     t.seed = 1;
@@ -171,7 +164,7 @@ void throughput(const CudaBenchOptions& o, const std::string& model, const Datas
 
 }  // namespace
 
-int bench_on_cuda(const CudaBenchOptions& o, Clock::time_point program_start) {  // errors: ctnet_bench's guarded_main
+int bench_on_cuda(const BenchOptions& o, Clock::time_point program_start) {  // errors: ctnet_bench's guarded_main
   if (!require_device("ctnet_bench --device cuda")) return 1;
   const std::string gpu = device_name();
   if (o.time_to_accuracy) time_to_accuracy<mnist::Step3Gap>(o, program_start, gpu);
@@ -179,8 +172,9 @@ int bench_on_cuda(const CudaBenchOptions& o, Clock::time_point program_start) { 
   r.data = o.data;
   const MnistSplits splits = load_splits(r);  // checked: 1x28x28 images, labels 0-9
   const Dataset &train = splits.train, &test = splits.test;
-  if (o.model == "flagship" || o.model == "both") throughput<mnist::Step3Gap>(o, "flagship", train, test, gpu);
-  if (o.model == "reference" || o.model == "both") throughput<mnist::Reference>(o, "reference", train, test, gpu);
+  const std::string models = o.cuda_models();
+  if (models == "flagship" || models == "both") throughput<mnist::Step3Gap>(o, "flagship", train, test, gpu);
+  if (models == "reference" || models == "both") throughput<mnist::Reference>(o, "reference", train, test, gpu);
   return 0;
 }
 

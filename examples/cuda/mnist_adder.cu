@@ -59,7 +59,7 @@ int adder_on_cuda(const RunOptions& o, const MnistExampleConfig& c, bool mse) {
   M model(o.seed, o.batch, test_batch);
   const MultiTaskLoss loss = MultiTaskLoss::for_output<typename Net::output_shape_t>(
       {{"digit", TaskLoss::nll, 10, 1.0}, {"sum", mse ? TaskLoss::mse : TaskLoss::nll, mse ? 1 : 19, 1.0}});
-  cuda::SGD<float> sgd(typename cuda::SGD<float>::Options{o.lr, 0.9, 0, o.weight_decay, false},
+  cuda::SGD<float> sgd(typename cuda::SGD<float>::Options{o.lr, c.momentum, 0, o.weight_decay, false},
                        std::size_t(M::parameter_count));
   OneCycleLR::Options oc;
   oc.max_lr = o.lr;

@@ -83,6 +83,19 @@ struct TrainerOptions {
   bool graph = true;
 };
 
+// The trainer for an example's run: its batch, seed, SGD and augmentation, and --cuda-graph.
+inline TrainerOptions trainer_options(const RunOptions& o, const MnistExampleConfig& config) {
+  TrainerOptions t;
+  t.seed = o.seed;
+  t.batch = o.batch;
+  t.lr = o.lr;
+  t.momentum = config.momentum;
+  t.weight_decay = o.weight_decay;
+  t.augment = augmentation(o);
+  t.graph = o.cuda_graph;
+  return t;
+}
+
 struct TrainFigures {
   double loss = 0;  // mean over samples
   long correct = 0, total = 0;
@@ -337,16 +350,7 @@ int run_cuda_example(const RunOptions& o, const MnistExampleConfig& config) {  /
   Dataset& train = splits.train;
   Dataset& test = splits.test;
 
-  TrainerOptions t;
-  t.seed = o.seed;
-  t.batch = o.batch;
-  t.eval_batch = 1000;
-  t.lr = o.lr;
-  t.momentum = config.momentum;
-  t.weight_decay = o.weight_decay;
-  if (o.rotation > 0 || o.translate > 0) t.augment = RandomAffine(o.rotation, o.translate, o.translate);
-  t.graph = o.cuda_graph;
-
+  const TrainerOptions t = trainer_options(o, config);
   print_run_header(std::cout, o, config, train.count, test.count,
                    "GPU " + gpu + (o.cuda_graph ? " (CUDA graph)" : " (eager)"));
 

@@ -20,7 +20,7 @@ int run_on_cuda_session3(const RunOptions&, const MnistExampleConfig&) { return 
 int run_adder_on_cuda(const RunOptions&, const MnistExampleConfig&, bool) {
   return built_without_cuda("--device cuda");
 }
-int bench_on_cuda(const CudaBenchOptions&, std::chrono::steady_clock::time_point) {
+int bench_on_cuda(const BenchOptions&, std::chrono::steady_clock::time_point) {
   return built_without_cuda("ctnet_bench --device cuda");
 }
 

@@ -48,6 +48,7 @@
 #include "train/progress.hpp"
 #include "train/safetensors.hpp"
 #include "train/schedule.hpp"
+#include "train/state_dict.hpp"
 #include "train/trainer.hpp"
 #include "train/training_state.hpp"
 

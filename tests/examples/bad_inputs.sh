@@ -233,6 +233,11 @@ case "$case_name" in
     head -c 64 /dev/urandom > "$tmp/junk.safetensors"
     pgm "$tmp/d.pgm" 28 28
     expect 1 "safetensors file '$tmp/junk\.safetensors'" mnist_predict --model "$tmp/junk.safetensors" "$tmp/d.pgm" ;;
+  # A safetensors file without ctnet's metadata is a plain state_dict: loaded by name and shape, every
+  # mismatch named (here all 27 tensors of the flagship, the network mnist_predict falls back to).
+  predict_state_dict_mismatch)
+    expect 1 "empty\.safetensors' does not fit this network by name and shape \(27 mismatches\): missing tensors: 0\.weight \[8, 1, 3, 3\], 1\.weight \[8\], 1\.bias \[8\], 4\.weight \[16, 8, 3, 3\],.* 19\.running_var \[16\]$" \
+      mnist_predict --model "$model" --test 1 --data "$good" ;;
   predict_model_is_directory)
     mkdir "$tmp/m.safetensors"
     pgm "$tmp/d.pgm" 28 28

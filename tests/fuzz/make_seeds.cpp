@@ -141,6 +141,19 @@ int main(int argc, char** argv) {
     // Another network's checkpoint, so the fuzzer starts near the architecture comparison too.
     ctnet::Model<ctnet::Sequential<ctnet::Input<1, 6, 6>, ctnet::Flatten, ctnet::Linear<3>>> other(7, 2);
     ctnet::save_checkpoint(other, (dir / "checkpoint/other_net").string());
+    // The same network's tensors as a plain PyTorch state_dict (no ctnet metadata, a BatchNorm counter).
+    {
+      const std::vector<float> p = model.read_parameters(), b = model.read_buffers();
+      const std::int64_t counter = 3;
+      std::vector<ctnet::TensorView> views;
+      for (const auto& [named, arena] : {std::pair{decltype(model)::named_parameters(), &p},
+                                         std::pair{decltype(model)::named_buffers(), &b}})
+        for (const ctnet::NamedTensor& t : named)
+          views.push_back({t.name, "F32", {t.shape.begin(), t.shape.end()}, arena->data() + t.offset,
+                           std::size_t(t.size) * sizeof(float)});
+      views.push_back({"1.num_batches_tracked", "I64", {}, &counter, sizeof counter});
+      ctnet::save_safetensors((dir / "checkpoint/state_dict").string(), views, {{"format", "pt"}});
+    }
 
     write(dir / "json/safetensors_header.json",
           text(R"({"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}})"));

@@ -70,7 +70,7 @@ struct Context {
 
 // What a graph may fuse or skip: in inference a convolution can absorb the batch-norm and ReLU after it,
 // and dropout and eval_identity layers (Identity, Flatten, channel dropout) pass their input through
-// unchanged; in training a batch-norm, ReLU and element dropout run as one chain (graph/sequential.hpp).
+// unchanged; in training a batch-norm, ReLU and element dropout run as one chain (graph/fusion_plan.hpp).
 enum class LayerKind { other, conv2d, batchnorm, relu, dropout, eval_identity };
 
 // A conv2d epilogue for inference, applied to each output of channel c as it is computed:

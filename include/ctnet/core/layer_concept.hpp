@@ -1,7 +1,7 @@
 // ctnet/core/layer_concept.hpp — the layer contract and the backend contract, as C++20 concepts.
 //
 // Requires: C++20. Guarantees: BoundLayer<L> holds for every bound layer ctnet can run, built-in or a
-// user's own; Backend<B> for every backend a Model can own. Where a layer is bound (graph/sequential.hpp)
+// user's own; Backend<B> for every backend a Model can own. Where a layer is bound (graph/binding.hpp)
 // each missing member is reported once, as a "ctnet: layer contract: ..." static_assert inside a
 // rule template whose first argument names the layer (at_layer<Position, Spec>); the broken layer is
 // then replaced by a placeholder so no cascade of unrelated errors follows. Where a network runs on a

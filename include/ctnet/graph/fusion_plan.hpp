@@ -3,7 +3,7 @@
 // Requires: the chain's LayerKind list (core/layer.hpp). Guarantees: make_inference_plan says how a chain
 // runs forward only (a Conv2d absorbs the BatchNorm and ReLU after it, dropout-like layers pass their
 // buffer on, two work buffers alternate), make_training_chains where a BatchNorm, ReLU [, Dropout] run is
-// one fused chain; both are constexpr data that BoundSequential (sequential.hpp) follows, and both fuse
+// one fused chain; both are constexpr data that BoundSequential (bound_sequential.hpp) follows, and both fuse
 // nothing when the backend offers no fused op.
 #pragma once
 

@@ -4,10 +4,15 @@
 // every named parameter and buffer under its PyTorch name ("0.weight", "1.running_mean") with its
 // PyTorch shape, in F32 (float models) or F64 (double models), plus metadata: format "ctnet",
 // the architecture (one line per layer: position, layer, output shape), its 64-bit fingerprint, the
-// seed and the training step. Loading checks the fingerprint first and, when it differs, names the
-// first layer that differs; then every tensor's presence, dtype and shape. Optimizer state, when given,
-// is stored as "optimizer.<name>" tensors; training_state.hpp builds a whole resumable training state on
-// save_checkpoint and restore_checkpoint. Save -> load gives identical predictions.
+// seed and the training step. Loading a ctnet checkpoint checks the fingerprint first and, when it
+// differs, names the first layer that differs (and every tensor that does not fit); then every
+// tensor's presence, dtype and shape, naming every mismatch in one error (state_dict.hpp). A file
+// without format=ctnet metadata is a plain state_dict (PyTorch's, written by scripts/ctnet_torch.py or
+// any safetensors writer): it loads by name and shape alone, strictly (no tensor missing, none left
+// over but PyTorch's num_batches_tracked counters), and leaves the model's step as it was.
+// Optimizer state, when given, is stored as "optimizer.<name>" tensors; training_state.hpp builds a
+// whole resumable training state on save_checkpoint and restore_checkpoint. Save -> load gives
+// identical predictions.
 // Nothing non-finite is ever saved or loaded: a NaN or Inf in any tensor makes save_checkpoint throw
 // NumericalError before writing anything, and load_checkpoint throw CheckpointError, each naming the
 // tensor and the index of its first non-finite element.
@@ -24,6 +29,7 @@
 #include "../inspect/summary.hpp"
 #include "../model.hpp"
 #include "safetensors.hpp"
+#include "state_dict.hpp"
 
 namespace ctnet {
 
@@ -73,19 +79,6 @@ inline std::string first_difference(const std::string& file_arch, const std::str
 template <class T>
 constexpr const char* dtype_name() {
   return sizeof(T) == 4 ? "F32" : "F64";
-}
-
-template <class T>
-std::vector<T> tensor_values(const TensorRecord& r) {
-  std::vector<T> out;
-  if (r.dtype == "F32") {
-    for (float v : r.as_f32()) out.push_back(T(v));
-  } else if (r.dtype == "F64") {
-    for (double v : r.as_f64()) out.push_back(T(v));
-  } else {
-    throw CheckpointError("tensor '" + r.name + "' has dtype " + r.dtype + "; ctnet stores F32 or F64");
-  }
-  return out;
 }
 
 // Refuses to save a tensor holding NaN or Inf (the file would carry a diverged model on).
@@ -152,40 +145,28 @@ void save_checkpoint(const M& model, const std::string& path, const CheckpointEx
   save_safetensors(path, views, meta);
 }
 
-// Loads parameters and buffers into `model` from a file already read from `path` (the name errors give).
+// Loads parameters and buffers into `model` from a file already read from `path` (the name errors give):
+// a ctnet checkpoint (format=ctnet) or a plain state_dict.
 template <class M>
 void restore_checkpoint(M& model, const SafetensorsFile& file, const std::string& path) {
-  using T = typename M::scalar;
   using Net = typename M::network;
   const auto meta = [&](const std::string& key) -> std::string {
     const auto it = file.metadata.find(key);
     return it == file.metadata.end() ? std::string() : it->second;
   };
-  if (meta("format") != "ctnet")
-    throw CheckpointError("'" + path + "' is a safetensors file but not a ctnet checkpoint (no format=ctnet metadata)");
-  const std::string arch = architecture_text<Net>();
-  if (meta("fingerprint") != fingerprint_of(arch))
-    throw CheckpointError("'" + path + "' was saved from a different architecture: " +
-                          detail::first_difference(meta("architecture"), arch));
-  detail::check_finite_tensors(path, file);
-  std::vector<T> params(static_cast<std::size_t>(Net::parameter_count));
-  std::vector<T> buffers(static_cast<std::size_t>(Net::buffer_count));
-  const auto fill = [&](const std::vector<NamedTensor>& named, std::vector<T>& arena) {
-    for (const NamedTensor& t : named) {
-      const TensorRecord* r = file.find(t.name);
-      if (!r) throw CheckpointError("'" + path + "' has no tensor '" + t.name + "'");
-      std::vector<std::int64_t> shape(t.shape.begin(), t.shape.end());
-      if (r->shape != shape)
-        throw CheckpointError("'" + path + "': tensor '" + t.name + "' has shape " + detail::shape_string(r->shape) +
-                              ", the network expects " + detail::shape_string(shape));
-      const std::vector<T> values = detail::tensor_values<T>(*r);
-      std::copy(values.begin(), values.end(), arena.begin() + t.offset);
+  const bool ctnet_checkpoint = meta("format") == "ctnet";
+  if (ctnet_checkpoint) {
+    const std::string arch = architecture_text<Net>();
+    if (meta("fingerprint") != fingerprint_of(arch)) {
+      const StateDictMismatches m = state_dict_mismatches<M>(file, true);
+      throw CheckpointError("'" + path + "' was saved from a different architecture: " +
+                            detail::first_difference(meta("architecture"), arch) +
+                            (m.empty() ? std::string() : "; by name and shape, " + m.text()));
     }
-  };
-  fill(M::named_parameters(), params);
-  fill(M::named_buffers(), buffers);
-  model.write_parameters(params);
-  model.write_buffers(buffers);
+  }
+  detail::check_finite_tensors(path, file);
+  restore_state_dict(model, file, path, ctnet_checkpoint);
+  if (!ctnet_checkpoint) return;
   const std::string step = meta("step");
   if (!step.empty()) {
     if (step.find_first_not_of("0123456789") != std::string::npos || step.size() > 19)

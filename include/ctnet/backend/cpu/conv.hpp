@@ -1,18 +1,24 @@
-// ctnet/backend/cpu/conv.hpp — 2-D convolution on the CPU: im2col + a GEMM per sample (the small_gemm
-// kernel for float on AVX-512, Eigen otherwise).
+// ctnet/backend/cpu/conv.hpp — 2-D convolution on the CPU, one sample's GEMMs at a time.
 //
-// Requires: Eigen 3.4; tensors NCHW, weights OUTxINxKxK row-major (PyTorch's layout). Guarantees:
-// loop bounds come from the compile-time ConvGeometry; blocks of samples run in parallel over OpenMP
-// threads (dynamically scheduled), each thread with its own scratch, and weight gradients are summed
-// per block and then over blocks in order (the same bits for any thread count). Gradients accumulate
-// (+=) into gw and gb. Scratch memory and block shares are the calling thread's current ExecutionContext's
-// (threads.hpp), taken once per call before the parallel region.
+// Requires: Eigen 3.4; tensors NCHW, weights OUTxINxKxK row-major (PyTorch's layout). Guarantees: float on
+// AVX-512 runs the register-blocked kernels — forward reads the input in place where the geometry allows
+// (conv_forward_direct.hpp), else im2col + small_gemm; backward at stride 1 forms the weight gradient from
+// the input in place (conv_weight_grad.hpp) and the input gradient one input channel at a time
+// (columns.hpp) — and everything else is im2col + an Eigen GEMM per sample. Loop bounds come from the
+// compile-time ConvGeometry. Blocks of conv_block samples run in parallel (parallel_blocks, threads.hpp:
+// each thread its own share of the blocks first, then the far end of the others'), each thread with its
+// own scratch; weight gradients are summed per block and then over blocks in block order (the same bits
+// for any thread count). Gradients accumulate (+=) into gw and gb. Scratch memory and block shares are
+// the calling thread's current ExecutionContext's (threads.hpp), taken once per call before the parallel
+// region.
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <type_traits>
 
 #include "eigen.hpp"
+#include "columns.hpp"
 #include "conv_forward_direct.hpp"
 #include "conv_weight_grad.hpp"
 #include "small_gemm.hpp"
@@ -21,199 +27,7 @@
 #include "../common/geometry.hpp"
 #include "threads.hpp"
 
-namespace ctnet {
-
-namespace cpu {
-
-template <class T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using MatrixMap = Eigen::Map<RowMatrix<T>>;
-template <class T>
-using ConstMatrixMap = Eigen::Map<const RowMatrix<T>>;
-
-// With stride 1 an output row reads a contiguous run of an input row: [first, last) are the outputs
-// whose input column ox - padding + kx lies inside the image (the rest are padding zeros).
-template <ConvGeometry G>
-constexpr int inside_first(int kx) {
-  return G.padding - kx > 0 ? G.padding - kx : 0;
-}
-template <ConvGeometry G>
-constexpr int inside_last(int kx) {
-  return G.in_w + G.padding - kx < G.out_w ? G.in_w + G.padding - kx : G.out_w;
-}
-
-#if defined(__AVX512F__)
-// Lanes l of a 16-float vector with lo <= l < hi.
-inline __mmask16 lanes_between(int lo, int hi) {
-  lo = lo < 0 ? 0 : lo;
-  hi = hi > 16 ? 16 : hi;
-  return hi <= lo ? __mmask16(0) : __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
-}
-
-// Stride-1 im2col of float with masked vector copies: the padding lanes are loaded as zeros.
-template <ConvGeometry G, int Pitch>
-void im2col_avx512(const float* x, float* col) {
-  for (int c = 0; c < G.in_c; ++c)
-    for (int ky = 0; ky < G.kernel; ++ky)
-      for (int kx = 0; kx < G.kernel; ++kx) {
-        float* row = col + ((c * G.kernel + ky) * G.kernel + kx) * Pitch;
-        const int first = inside_first<G>(kx), last = inside_last<G>(kx);
-        for (int oy = 0; oy < G.out_h; ++oy) {
-          const int iy = oy - G.padding + ky;
-          const bool inside = iy >= 0 && iy < G.in_h;
-          const float* in = x + (c * G.in_h + (inside ? iy : 0)) * G.in_w - G.padding + kx;
-          float* out = row + oy * G.out_w;
-          for (int ox = 0; ox < G.out_w; ox += 16) {
-            const __mmask16 load = inside ? lanes_between(first - ox, last - ox) : __mmask16(0);
-            _mm512_mask_storeu_ps(out + ox, lanes_between(0, G.out_w - ox), _mm512_maskz_loadu_ps(load, in + ox));
-          }
-        }
-      }
-}
-
-#endif
-
-template <ConvGeometry G, class T>
-void im2col(const T* x, T* col) {
-#if defined(__AVX512F__)
-  if constexpr (G.stride == 1 && std::is_same_v<T, float>) {
-    im2col_avx512<G, G.out_hw()>(x, col);
-    return;
-  }
-#endif
-  if constexpr (G.stride == 1) {
-    for (int c = 0; c < G.in_c; ++c)
-      for (int ky = 0; ky < G.kernel; ++ky)
-        for (int kx = 0; kx < G.kernel; ++kx) {
-          T* row = col + ((c * G.kernel + ky) * G.kernel + kx) * G.out_hw();
-          const int first = inside_first<G>(kx), last = inside_last<G>(kx);
-          for (int oy = 0; oy < G.out_h; ++oy) {
-            const int iy = oy - G.padding + ky;
-            T* out = row + oy * G.out_w;
-            if (iy < 0 || iy >= G.in_h) {
-              for (int ox = 0; ox < G.out_w; ++ox) out[ox] = T(0);
-              continue;
-            }
-            const T* in = x + (c * G.in_h + iy) * G.in_w - G.padding + kx;
-            for (int ox = 0; ox < first; ++ox) out[ox] = T(0);
-            for (int ox = first; ox < last; ++ox) out[ox] = in[ox];
-            for (int ox = last; ox < G.out_w; ++ox) out[ox] = T(0);
-          }
-        }
-    return;
-  }
-  for (int c = 0; c < G.in_c; ++c)
-    for (int ky = 0; ky < G.kernel; ++ky)
-      for (int kx = 0; kx < G.kernel; ++kx) {
-        T* row = col + ((c * G.kernel + ky) * G.kernel + kx) * G.out_hw();
-        for (int oy = 0; oy < G.out_h; ++oy) {
-          const int iy = oy * G.stride - G.padding + ky;
-          for (int ox = 0; ox < G.out_w; ++ox) {
-            const int ix = ox * G.stride - G.padding + kx;
-            const bool inside = iy >= 0 && iy < G.in_h && ix >= 0 && ix < G.in_w;
-            row[oy * G.out_w + ox] = inside ? x[(c * G.in_h + iy) * G.in_w + ix] : T(0);
-          }
-        }
-      }
-}
-
-// (Scalar: vectorised as it stands, kx and kx + 1 add into ranges one float apart, and masked vector
-// stores followed by overlapping loads defeat store-to-load forwarding, 40% slower; col2im_channel_avx512
-// below gathers per input row instead.)
-template <ConvGeometry G, class T>
-void col2im_add(const T* col, T* x) {
-  if constexpr (G.stride == 1) {  // the same additions in the same order, a contiguous run at a time
-    for (int c = 0; c < G.in_c; ++c)
-      for (int ky = 0; ky < G.kernel; ++ky)
-        for (int kx = 0; kx < G.kernel; ++kx) {
-          const T* row = col + ((c * G.kernel + ky) * G.kernel + kx) * G.out_hw();
-          const int first = inside_first<G>(kx), last = inside_last<G>(kx);
-          for (int oy = 0; oy < G.out_h; ++oy) {
-            const int iy = oy - G.padding + ky;
-            if (iy < 0 || iy >= G.in_h) continue;
-            T* out = x + (c * G.in_h + iy) * G.in_w - G.padding + kx;
-            const T* in = row + oy * G.out_w;
-            for (int ox = first; ox < last; ++ox) out[ox] += in[ox];
-          }
-        }
-    return;
-  }
-  for (int c = 0; c < G.in_c; ++c)
-    for (int ky = 0; ky < G.kernel; ++ky)
-      for (int kx = 0; kx < G.kernel; ++kx) {
-        const T* row = col + ((c * G.kernel + ky) * G.kernel + kx) * G.out_hw();
-        for (int oy = 0; oy < G.out_h; ++oy) {
-          const int iy = oy * G.stride - G.padding + ky;
-          if (iy < 0 || iy >= G.in_h) continue;
-          for (int ox = 0; ox < G.out_w; ++ox) {
-            const int ix = ox * G.stride - G.padding + kx;
-            if (ix >= 0 && ix < G.in_w) x[(c * G.in_h + iy) * G.in_w + ix] += row[oy * G.out_w + ox];
-          }
-        }
-      }
-}
-
-#if defined(__AVX512F__)
-// Stride-1 col2im of float that writes x: per input row, the column entries that touch it are added in
-// registers in (ky, kx) order (masked lanes add +0) and the row is stored once. The same additions in the
-// same order as col2im_add into zeros, so the same bits, without col2im_add's read-modify-write of
-// overlapping ranges. One input channel: `col` holds its kernel^2 rows, `x` is its plane.
-template <ConvGeometry G>
-void col2im_channel_avx512(const float* col, float* x) {
-  constexpr int vectors = (G.in_w + 15) / 16;
-  for (int iy = 0; iy < G.in_h; ++iy) {
-    __m512 acc[vectors];
-    for (int v = 0; v < vectors; ++v) acc[v] = _mm512_setzero_ps();
-    for (int ky = 0; ky < G.kernel; ++ky) {
-      const int oy = iy + G.padding - ky;
-      if (oy < 0 || oy >= G.out_h) continue;
-      for (int kx = 0; kx < G.kernel; ++kx) {
-        // Input column ix takes output column ox = ix + padding - kx of this row.
-        const float* row = col + long(ky * G.kernel + kx) * G.out_hw() + oy * G.out_w + G.padding - kx;
-        for (int v = 0; v < vectors; ++v) {
-          const int ix0 = 16 * v;
-          const __mmask16 valid = lanes_between(kx - G.padding - ix0, std::min(G.out_w + kx - G.padding, G.in_w) - ix0);
-          acc[v] = _mm512_add_ps(acc[v], _mm512_maskz_loadu_ps(valid, row + ix0));
-        }
-      }
-    }
-    float* out = x + long(iy) * G.in_w;
-    for (int v = 0; v < vectors; ++v) _mm512_mask_storeu_ps(out + 16 * v, lanes_between(0, G.in_w - 16 * v), acc[v]);
-  }
-}
-
-// The input gradient of one sample, one input channel at a time: its kernel^2 rows of column gradients
-// (w^T's rows for the channel times gy) into a buffer small enough to stay in L1, then col2im from
-// there. The same products and the same sums as the whole-sample GEMM and col2im, so the same bits.
-template <ConvGeometry G>
-void input_grad_by_channel(const float* wT, const float* gy, float* channel_cols, float* gx) {
-  constexpr int rows = G.kernel * G.kernel, M = G.out_c, N = G.out_hw();
-  for (int c = 0; c < G.in_c; ++c) {
-    if constexpr (2 * rows <= 24)  // rows x 2 vectors of accumulators, one tile of rows
-      detail::small_gemm_rows<rows, 2, M, N, false>(wT + long(c) * rows * M, gy, channel_cols, nullptr, NoEpilogue{},
-                                                    0);
-    else
-      small_gemm<rows, M, N>(wT + long(c) * rows * M, gy, channel_cols);
-    col2im_channel_avx512<G>(channel_cols, gx + long(c) * G.in_h * G.in_w);
-  }
-}
-#endif
-
-// x = the input gradient of one sample from its column gradients (col2im_add into zeros).
-template <ConvGeometry G, class T>
-void col2im(const T* col, T* x) {
-#if defined(__AVX512F__)
-  if constexpr (G.stride == 1 && std::is_same_v<T, float>) {
-    constexpr long rows = long(G.kernel) * G.kernel;
-    for (int c = 0; c < G.in_c; ++c)
-      col2im_channel_avx512<G>(col + c * rows * G.out_hw(), x + long(c) * G.in_h * G.in_w);
-    return;
-  }
-#endif
-  std::fill(x, x + G.in_size(), T(0));
-  col2im_add<G>(col, x);
-}
+namespace ctnet::cpu {
 
 // The register-blocked small GEMM (small_gemm.hpp) serves float on AVX-512 targets; Eigen serves the rest.
 template <class T>
@@ -253,7 +67,7 @@ struct ConvEpilogueAvx512 {
       v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(e.gamma[c]), h), _mm512_set1_ps(e.beta[c]));
     }
     // max(v, 0) returns its second operand for NaN and for -0, as v > 0 ? v : 0 does.
-    if (e.relu) v = _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps());  // (maskz: see random_blocks)
+    if (e.relu) v = _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps());  // (maskz: see random_blocks, core/rng.hpp)
     return v;
   }
 };
@@ -436,5 +250,4 @@ struct ConvOps {
   }
 };
 
-}  // namespace cpu
-}  // namespace ctnet
+}  // namespace ctnet::cpu

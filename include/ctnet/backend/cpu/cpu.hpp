@@ -1,9 +1,9 @@
 // ctnet/backend/cpu/cpu.hpp — the Cpu backend policy: Eigen + OpenMP.
 //
-// Requires: Eigen 3.4; OpenMP for threads. Guarantees: Cpu provides the whole op set layers call
-// (conv, pool, norm, elementwise, linear, softmax families) as static member templates and its memory
-// type (Buffer), so a layer is
-// written once against `B::op<...>(...)` and another backend only has to supply the same names.
+// Requires: Eigen 3.4; OpenMP for threads. Guarantees: Cpu provides the whole op set layers call (conv,
+// pool, norm and the fused BatchNorm -> ReLU [-> Dropout] chain, elementwise, linear, softmax families) as
+// static member templates and its memory type (Buffer), so a layer is written once against
+// `B::op<...>(...)` and another backend only has to supply the same names.
 //
 // What may be shared between host threads: a network type is stateless (layers hold no state) and may be
 // used by any number of threads; each Model owns all mutable state, including its ExecutionContext (the
@@ -14,6 +14,7 @@
 // Model, use scratch private to the calling thread.
 #pragma once
 
+#include "bn_relu_dropout.hpp"
 #include "buffer.hpp"
 #include "conv.hpp"
 #include "elementwise.hpp"
@@ -26,7 +27,14 @@
 
 namespace ctnet {
 
-struct Cpu : cpu::ConvOps, cpu::ElementwiseOps, cpu::GraphOps, cpu::PoolOps, cpu::NormOps, cpu::LinearOps, cpu::SoftmaxOps {
+struct Cpu : cpu::ConvOps,
+             cpu::ElementwiseOps,
+             cpu::GraphOps,
+             cpu::PoolOps,
+             cpu::NormOps,
+             cpu::BnReluDropoutOps,
+             cpu::LinearOps,
+             cpu::SoftmaxOps {
   static constexpr const char* name = "cpu";
   static constexpr bool host_accessible = true;  // Buffer memory can be read and written by host code
   template <class T>

@@ -6,8 +6,6 @@
 
 #include "eigen.hpp"
 
-#include "conv.hpp"
-
 namespace ctnet::cpu {
 
 struct LinearOps {
