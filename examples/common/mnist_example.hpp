@@ -10,7 +10,10 @@
 // guarded_main in cli.hpp); data that do not fit Net (image shape, labels) and unwritable --save/--csv
 // paths are refused before training. Given a CudaRun (common/cuda_driver.hpp), it also offers --device
 // cuda and --cuda-graph and hands a cuda run to it; options that do not apply to the chosen device are
-// refused (--cuda-graph on the CPU, --threads on the GPU).
+// refused (--cuda-graph on the CPU, --threads on the GPU). Under mpirun (common/distributed.hpp) the run is
+// data-parallel on the CPU: every rank reads the data and trains on its share of each global batch of
+// --batch; rank 0 alone prints, evaluates (its replica), writes the CSV and saves; every rank resumes from
+// --resume; without --threads or OMP_NUM_THREADS each rank takes its share of the cores.
 #pragma once
 
 #include <algorithm>
@@ -38,6 +41,7 @@
 #include "cli.hpp"
 #include "mnist_data.hpp"
 #include "cuda_driver.hpp"
+#include "distributed.hpp"
 #include "options.hpp"
 #include "report.hpp"
 #include "resume.hpp"
@@ -46,18 +50,26 @@ namespace examples {
 
 // The program: `cuda`, when given, trains the same network on a GPU for --device cuda (see common/cuda_driver.hpp).
 template <class Net>
-int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda) {
+int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda, Distributed& dist) {
   using namespace ctnet;
   const std::optional<RunOptions> parsed = parse_options(argc, argv, config, cuda ? GpuPath::graph : GpuPath::none);
   if (!parsed) return 0;  // --help
   const RunOptions& o = *parsed;
   check_resume_device(o);
+  const int ranks = dist.ranks();
+  if (ranks > 1 && o.device == "cuda")
+    throw OptionError("--device cuda: a distributed run (mpirun) trains on the CPU only");
   if (o.device == "cuda") {
     if (o.was_given("--threads")) throw OptionError("--threads: does not apply with --device cuda");
     return cuda(o, config);
   }
   if (o.was_given("--cuda-graph")) throw OptionError("--cuda-graph: applies only with --device cuda");
-  Cpu::set_threads(o.threads);
+  // Under mpirun the ranks share the machine: without --threads or OMP_NUM_THREADS each takes its share.
+  const char* omp_threads = std::getenv("OMP_NUM_THREADS");
+  const int threads = ranks > 1 && !o.was_given("--threads") && !(omp_threads && *omp_threads)
+                          ? std::max(1, o.threads / ranks)
+                          : o.threads;
+  Cpu::set_threads(threads);
 
   // The data are read and checked against Net before anything is printed or trained.
   const MnistSplits data = load_splits<typename Net::input_shape_t>(o, int(Net::output_shape_t::size));
@@ -65,9 +77,15 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
   std::cout << config.description << "\n\n";
   summary<Net>(std::cout);
 
-  DataLoader train_loader(data.train, train_loader_options(o)), test_loader(data.test, test_loader_options());
+  // Every rank reads the data and takes its share of each global batch of --batch.
+  LoaderOptions train_options = train_loader_options(o);
+  train_options.shard_rank = dist.comm().rank();
+  train_options.shard_count = ranks;
+  DataLoader train_loader(data.train, train_options), test_loader(data.test, test_loader_options());
 
-  print_run_header(std::cout, o, config, data.train.count, data.test.count, std::to_string(o.threads) + " threads");
+  const std::string workers =
+      std::to_string(threads) + " threads" + (ranks > 1 ? ", " + std::to_string(ranks) + " ranks" : "");
+  print_run_header(std::cout, o, config, data.train.count, data.test.count, workers);
 
   Model<Net> model(o.seed, o.batch, test_batch);
   SGD<float> sgd(o.lr, config.momentum, 0, o.weight_decay);
@@ -76,7 +94,7 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
   schedule.lr_at = lr_schedule(o, config, steps_per_epoch);
 
   ProgressBar progress(std::cout, progress_mode(o));
-  Trainer<Model<Net>, NLLLoss> trainer(model, NLLLoss{}, progress);
+  Trainer<Model<Net>, NLLLoss> trainer(model, NLLLoss{}, progress, dist.comm());
 
   const RunIdentity identity = run_identity(o, config);
   TrainingRecord record{
@@ -89,13 +107,19 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
     trainer.set_global_step(state.counters.global_step);
     if (!announce_resume(std::cout, o, state.counters.epoch)) return 0;
   }
-  RunReport report(o, resumed);
+  // Rank 0 alone writes the CSV and the training state (every rank may read them).
+  RunOptions report_options = o;
+  report_options.threads = threads;
+  if (!dist.root()) report_options.csv = "-";
+  const std::string save_path = dist.root() ? state_path(o) : std::string();
+  RunReport report(report_options, resumed);
 
   const auto start = std::chrono::steady_clock::now();
   for (int epoch = int(resumed.size()) + 1; epoch <= o.epochs; ++epoch) {
     const std::string label = "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs);
     const EpochResult r = trainer.train_epoch(train_loader, sgd, schedule, epoch, label);
-    const EvalResult t = evaluate(model, test_loader, NLLLoss{});
+    // Rank 0's replica is the model (its batch-norm statistics are the ones saved): it alone is evaluated.
+    const EvalResult t = dist.root() ? evaluate(model, test_loader, NLLLoss{}) : EvalResult{};
     EpochFigures f;
     f.train_loss = r.train.loss;
     f.train_correct = r.train.correct;
@@ -107,10 +131,10 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
     f.seconds = r.seconds;
     f.images = r.images;
     report.epoch(epoch, label, f, std::cout);
-    if (!state_path(o).empty()) {
+    if (!save_path.empty()) {
       record.counters = TrainingCounters{epoch, trainer.global_step()};
       record.history.rows.push_back(figure_row(f));
-      save_training_state(state_path(o), model, sgd, train_loader, record);
+      save_training_state(save_path, model, sgd, train_loader, record);
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -125,7 +149,12 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
 
 template <class Net>
 int run_mnist_example(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda = nullptr) {
-  return guarded_main(config.name, [&] { return mnist_example_body<Net>(argc, argv, config, cuda); });
+  std::optional<Distributed> dist;
+  const int status = guarded_main(config.name, [&] {
+    dist.emplace(argc, argv);
+    return mnist_example_body<Net>(argc, argv, config, cuda, *dist);
+  });
+  return dist ? dist->finish(status) : status;
 }
 
 }  // namespace examples

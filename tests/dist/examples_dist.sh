@@ -4,7 +4,7 @@
 # run succeeds; stdout holds rank 0's output only (one JSON line, as many lines as a single-process run); the
 # CSV and the training state are written (by rank 0); the model learns (best test accuracy >= 40%); a 2-rank run stopped after epoch 1
 # (SIGTERM to mpiexec) and resumed with --resume ends with the very file of the uninterrupted 2-rank run; and
-# -n 1 gives the single-process run's state file byte for byte.
+# -n 1 gives the single-process run's state file byte for byte; --device cuda with 2 ranks is refused.
 #
 # usage: examples_dist.sh MPIEXEC NUMPROC_FLAG MNIST_STEP3_GAP
 set -u
@@ -106,6 +106,14 @@ echo "2 ranks: stopped after epoch $epoch (try $try), resuming"
 run_mpi 2 "$gap" "${common[@]}" --csv "$work/part.csv" --save "$work/part.state" \
   --resume "$work/part.state" >"$work/resume.out" 2>"$work/resume.err" || fail "resume failed: $(cat "$work/resume.err")"
 cmp -s "$work/two.state" "$work/part.state" || fail "2 ranks resumed: the state differs from the uninterrupted run's"
+
+# A distributed run on a GPU is refused: exit status 2 (bad usage), one error line per rank, nothing trained.
+run_mpi 2 "$gap" "${common[@]}" --csv - --device cuda >"$work/cuda.out" 2>"$work/cuda.err"
+rc=$?
+want="error: ctnet: --device cuda: a distributed run (mpirun) trains on the CPU only"
+[ "$rc" -ne 0 ] || fail "--device cuda under mpirun: exit status 0"
+[ "$(grep -cxF "$want" "$work/cuda.err")" -ge 1 ] || fail "--device cuda under mpirun: no '$want' in: $(cat "$work/cuda.err")"
+grep -q '^{' "$work/cuda.out" && fail "--device cuda under mpirun: it trained"
 
 [ "$failures" -eq 0 ] && echo "examples_dist: all checks passed"
 exit $((failures > 0))
