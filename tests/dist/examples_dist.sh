@@ -110,7 +110,7 @@ cmp -s "$work/two.state" "$work/part.state" || fail "2 ranks resumed: the state 
 # A distributed run on a GPU is refused: exit status 2 (bad usage), one error line per rank, nothing trained.
 run_mpi 2 "$gap" "${common[@]}" --csv - --device cuda >"$work/cuda.out" 2>"$work/cuda.err"
 rc=$?
-want="error: ctnet: --device cuda: a distributed run (mpirun) trains on the CPU only"
+want="error: ctnet: --device cuda: a distributed run (mpirun) trains on the CPU only (see $(basename "$gap") --help)"
 [ "$rc" -ne 0 ] || fail "--device cuda under mpirun: exit status 0"
 [ "$(grep -cxF "$want" "$work/cuda.err")" -ge 1 ] || fail "--device cuda under mpirun: no '$want' in: $(cat "$work/cuda.err")"
 grep -q '^{' "$work/cuda.out" && fail "--device cuda under mpirun: it trained"
