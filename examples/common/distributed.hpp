@@ -6,7 +6,7 @@
 // MPI communicator, and on every rank but 0 std::cout is silenced for the object's lifetime (progress, logs
 // and the JSON line come from rank 0 only; errors still go to std::cerr). Started alone, comm() is the
 // single-process communicator and nothing changes. Under a launcher without MPI support built in, the
-// constructor throws a ctnet::OptionError saying so (N copies of one run would write the same files).
+// constructor throws a ctnet::Error saying so (N copies of one run would write the same files).
 // finish(status) ends the whole job when a rank fails, so the other ranks never wait in a collective.
 #pragma once
 
@@ -33,7 +33,7 @@ class Distributed {
     (void)argc;
     (void)argv;
     if (ctnet::launched_by_mpi())
-      throw ctnet::OptionError("started by mpirun, but this program was built without MPI (install "
+      throw ctnet::Error("started by mpirun, but this program was built without MPI (install "
                                "libopenmpi-dev and openmpi-bin, then rebuild)");
 #endif
     if (!comm().is_root()) saved_ = std::cout.rdbuf(nullptr);
