@@ -166,6 +166,8 @@ class Model {
   // Makes this model's execution state the calling thread's for the scope's lifetime: for tools that call
   // layers directly with context(), so they use the model's scratch memory rather than the thread's own.
   typename Backend::ExecutionScope bind_execution() { return typename Backend::ExecutionScope(execution_); }
+  // The backend's execution state itself (the CPU's carries the synchronised-batch-norm hook, threads.hpp).
+  typename Backend::ExecutionContext& execution_context() { return execution_; }
 
   // The views the network's layers receive; public for tools that step through layers.
   Context<T> context() {

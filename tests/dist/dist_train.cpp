@@ -5,7 +5,8 @@
 //   2. N ranks match one process on the same global batches: bit for bit with N = 1, within the stated
 //      tolerance otherwise (float sums over a different grouping of the samples);
 //   3. batch norm: rank 0's parameters and buffers at the start (ranks start from different seeds), per-replica
-//      running statistics by default (they differ across ranks), identical ones with BufferSync::average;
+//      running statistics by default (they differ across ranks), identical ones with BufferSync::average and
+//      sync_batch_norm, and with sync_batch_norm one process's steps for a network with batch norm;
 //   4. a non-finite step on one rank stops all ranks; sharded evaluation sums the shards' figures;
 //   5. a training state saved by rank 0 after epoch 1 and loaded by every rank resumes to the bits of the
 //      uninterrupted run (parameters on every rank, rank 0's buffers).
@@ -161,9 +162,11 @@ void replicas_and_equivalence(Checks& c, const Dataset& data) {
 
 void batch_norm(Checks& c, const Dataset& data) {
   Communicator& comm = c.comm;
-  for (const BufferSync sync : {BufferSync::per_replica, BufferSync::average}) {
-    const bool average = sync == BufferSync::average;
-    const std::string name = average ? "BufferSync::average" : "BufferSync::per_replica";
+  for (const BufferSync sync : {BufferSync::per_replica, BufferSync::average, BufferSync::sync_batch_norm}) {
+    const bool average = sync != BufferSync::per_replica;
+    const std::string name = sync == BufferSync::average          ? "BufferSync::average"
+                             : sync == BufferSync::sync_batch_norm ? "BufferSync::sync_batch_norm"
+                                                                   : "BufferSync::per_replica";
     DataLoader loader(data, loader_options(comm));
     Run<Norm> run(9 + std::uint64_t(comm.rank()), comm, sync);
     c.expect(same_as_root(comm, run.model.parameters()) && same_as_root(comm, run.model.buffers()),
@@ -205,6 +208,45 @@ void nonfinite(Checks& c, const Dataset& data) {
   if (!(stopped && names)) std::fprintf(stderr, "rank %d: '%s'\n", comm.rank(), message.c_str());
   c.expect(stopped && names && run.trainer.global_step() == 0,
            "a non-finite step on the last rank stops every rank at step 1, before the update");
+}
+
+// SyncBatchNorm: a network with batch norm on N ranks takes one process's steps (up to summation order);
+// a global batch with fewer rows than ranks is refused on every rank.
+void sync_batch_norm(Checks& c, const Dataset& data) {
+  Communicator& comm = c.comm;
+  DataLoader loader(data, loader_options(comm));
+  Run<Norm> run(9, comm, BufferSync::sync_batch_norm);
+  run.epoch(loader, 1);
+  const EpochResult second = run.epoch(loader, 2);
+  SingleProcessCommunicator single;
+  DataLoader single_loader(data, loader_options(single));
+  Run<Norm> reference(9, single);
+  reference.epoch(single_loader, 1);
+  const EpochResult ref_second = reference.epoch(single_loader, 2);
+  const double dp = relative_difference(run.model.read_parameters(), reference.model.read_parameters());
+  const double db = relative_difference(run.model.read_buffers(), reference.model.read_buffers());
+  char text[220];
+  std::snprintf(text, sizeof text,
+                "sync_batch_norm: %d rank(s) match one process with batch norm: parameters %.3g, running "
+                "statistics %.3g <= %.0e; epoch loss %.9g vs %.9g",
+                comm.size(), dp, db, equivalence_tolerance, second.train.loss, ref_second.train.loss);
+  c.expect(dp <= equivalence_tolerance && db <= equivalence_tolerance &&
+               std::fabs(second.train.loss - ref_second.train.loss) <= 1e-6 * std::fabs(ref_second.train.loss),
+           text);
+  if (comm.size() > 1) {
+    const Dataset few = testing::generated_digits(comm.size() - 1, 5);  // one global batch, a row short
+    DataLoader short_loader(few, loader_options(comm));
+    Run<Norm> short_run(9, comm, BufferSync::sync_batch_norm);
+    std::string message;
+    try {
+      short_run.epoch(short_loader, 1);
+    } catch (const OptionError& e) {
+      message = e.what();
+    }
+    const std::string want = "ctnet: Trainer: BufferSync::sync_batch_norm: batch 1 of epoch 1 has " +
+                             std::to_string(comm.size() - 1) + " rows for " + std::to_string(comm.size()) + " ranks";
+    c.expect(message.rfind(want, 0) == 0, "sync_batch_norm: a global batch with fewer rows than ranks is refused");
+  }
 }
 
 void resume(Checks& c, const Dataset& data) {
@@ -262,6 +304,7 @@ int main(int argc, char** argv) {
     replicas_and_equivalence(checks, data);
     batch_norm(checks, data);
     nonfinite(checks, data);
+    sync_batch_norm(checks, data);
     resume(checks, data);
     failed = checks.failed;
     if (comm.is_root()) std::printf("%d check(s) failed on %d rank(s)\n", failed, comm.size());

@@ -94,6 +94,11 @@ EvalResult evaluate(M& model, DataLoader& loader, const Loss& loss, Communicator
 enum class BufferSync {
   per_replica,  // rank 0's at the start, then each replica's own batches (PyTorch DDP's SyncBatchNorm-less case)
   average,      // after every step, the mean over the ranks (sum in rank order, then / ranks): identical buffers
+  // SyncBatchNorm: batch norm normalises with the statistics of the whole global batch (per-channel sums
+  // summed over the ranks in forward, and the input gradient's sums in backward), so the running statistics
+  // are the same bits on every rank and a network with batch norm takes one process's steps (up to float
+  // summation order). CPU backend only; every global batch needs at least one row per rank.
+  sync_batch_norm,
 };
 
 template <class M, class Loss>
@@ -109,7 +114,15 @@ class Trainer {
     buffer_sync_ = buffers;
     comm_->broadcast(model.parameters(), 0);
     comm_->broadcast(model.buffers(), 0);
+    if (buffers == BufferSync::sync_batch_norm) {
+      if constexpr (requires { model.execution_context().batch_sums_hook; }) {
+        synchronize_batch_norm(true);
+      } else {
+        throw OptionError("Trainer: BufferSync::sync_batch_norm needs the CPU backend");
+      }
+    }
   }
+  ~Trainer() { synchronize_batch_norm(false); }
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
@@ -129,6 +142,11 @@ class Trainer {
       optimizer.set_lr(r.lr);
       if (schedule.momentum_at) optimizer.set_momentum(schedule.momentum_at(step_, epoch));
       const TrainingStep at{step_ + 1, epoch, done + 1, r.lr};
+      if (buffer_sync_ == BufferSync::sync_batch_norm && batch.global_size > 0 && batch.global_size < comm_->size())
+        throw OptionError("Trainer: BufferSync::sync_batch_norm: batch " + std::to_string(done + 1) + " of epoch " +
+                          std::to_string(epoch) + " has " + std::to_string(batch.global_size) + " rows for " +
+                          std::to_string(comm_->size()) + " ranks (each rank needs one; drop_last or another "
+                          "batch size avoids a short last batch)");
       // {loss * rows, correct, rows, ranks with a non-finite step}, summed over the ranks.
       double stats[4] = {0, 0, 0, 0};
       model_.zero_grad();
@@ -151,7 +169,10 @@ class Trainer {
       }
       comm_->allreduce_sum_ordered(std::span<double>(stats, 4));
       if (stats[3] != 0) {
-        if (batch.size > 0) check_training_step(model_, batch_loss, grad_.data(), at);  // throws here
+        if (batch.size > 0) {
+          synchronize_batch_norm(false);  // the diagnosis re-runs this rank's batch alone
+          check_training_step(model_, batch_loss, grad_.data(), at);  // throws here
+        }
         throw NumericalError("training diverged at " + detail::step_text(at) + " on " +
                              std::to_string(long(stats[3])) + " other rank(s) of " + std::to_string(comm_->size()) +
                              " (their error names the layer)");
@@ -190,6 +211,17 @@ class Trainer {
   void set_global_step(long step) { step_ = step; }
 
  private:
+  void synchronize_batch_norm(bool on) {
+    if constexpr (requires { model_.execution_context().batch_sums_hook; }) {
+      if (buffer_sync_ != BufferSync::sync_batch_norm) return;
+      auto& hook = model_.execution_context().batch_sums_hook;
+      if (on)
+        hook = [comm = comm_](std::span<double> sums) { comm->allreduce_sum_ordered(sums); };
+      else
+        hook = nullptr;
+    }
+  }
+
   Trainer(M& model, Loss loss, ProgressBar& progress, Communicator* comm)
       : model_(model), loss_(loss), progress_(progress), comm_(comm ? comm : &single_) {
     grad_.resize(std::size_t(model.max_batch() * M::output_size));

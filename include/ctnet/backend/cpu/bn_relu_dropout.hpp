@@ -143,7 +143,6 @@ struct BnReluDropoutOps {
   static void batchnorm_relu_dropout_backward(const T* gy, const T* x, const T* mean, const T* inv_std,
                                               const T* gamma, const T* beta, T* gx, T* ggamma, T* gbeta, long n,
                                               const std::uint32_t* mask, float p) {
-    const long count = n * Spatial;
     const T scale = T(1) / (T(1) - T(p));
     const auto xhat_at = [=](long e, int c) { return (x[e] - mean[c]) * inv_std[c]; };
     // The gradient at the batch-norm's output for element e (xhat h), whose channel has gamma g and beta b.
@@ -181,8 +180,10 @@ struct BnReluDropoutOps {
       sum_gy_xhat += double(b);
     });
     double sum_gy[C], sum_gy_xhat[C];
-    batchnorm_parameter_grads<C>(partials, n, sum_gy, sum_gy_xhat, ggamma, gbeta);
+    batchnorm_parameter_grads<C>(partials, n, sum_gy, sum_gy_xhat, ggamma, gbeta);  // the local batch's
     if (!gx) return;
+    // Synchronised batch norm: the input gradient needs the sums over every replica's rows (norm.hpp).
+    const long count = synchronize_channel_sums<C>(sum_gy, sum_gy_xhat, n * Spatial);
 #pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
     for (long plane = 0; plane < n * C; ++plane) {
       const int c = int(plane % C);

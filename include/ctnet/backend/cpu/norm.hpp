@@ -99,15 +99,35 @@ inline void batchnorm_parameter_grads(const double* plane_partials, long n, doub
   }
 }
 
+// With the current context's batch_sums_hook (synchronised batch norm across replicas), a, b and count
+// become their sums over the replicas; without one they stay the local batch's. Returns the count.
+template <int C>
+inline long synchronize_channel_sums(double (&a)[C], double (&b)[C], long count) {
+  ExecutionContext& cx = current_context();
+  if (!cx.batch_sums_hook) return count;
+  double all[2 * C + 1];
+  for (int c = 0; c < C; ++c) {
+    all[c] = a[c];
+    all[C + c] = b[c];
+  }
+  all[2 * C] = double(count);
+  cx.batch_sums_hook(std::span<double>(all, std::size_t(2 * C + 1)));
+  for (int c = 0; c < C; ++c) {
+    a[c] = all[c];
+    b[c] = all[C + c];
+  }
+  return long(all[2 * C]);
+}
+
 // The batch's per-channel mean and inverse standard deviation, and the running-statistics update.
 template <int C, long Spatial, class T>
 void batchnorm_batch_statistics(const T* x, T* mean, T* inv_std, T* running_mean, T* running_var, long n,
                                 double momentum, double eps) {
-  const long count = n * Spatial;
   const double* partials = per_plane_sums<Spatial, T>(
       n * C, [x](long plane, double& sum, double& sum_sq) { plane_sums<Spatial>(x + plane * Spatial, sum, sum_sq); });
   double sums[C], squares[C];
   channel_sums<C>(partials, n, sums, squares);
+  const long count = synchronize_channel_sums<C>(sums, squares, n * Spatial);
   for (int c = 0; c < C; ++c) {
     const double mu = sums[c] / double(count);
     const double squared_deviations = std::max(0.0, squares[c] - double(count) * mu * mu);
@@ -137,7 +157,6 @@ struct NormOps {
   template <int C, long Spatial, class T>
   static void batchnorm_backward(const T* gy, const T* xhat, const T* inv_std, const T* gamma, T* gx, T* ggamma,
                                  T* gbeta, long n, bool batch_statistics) {
-    const long count = n * Spatial;
     const double* partials = per_plane_sums<Spatial, T>(n * C, [&](long plane, double& sum_gy, double& sum_gy_xhat) {
       const T* g = gy + plane * Spatial;
       const T* h = xhat + plane * Spatial;
@@ -151,8 +170,11 @@ struct NormOps {
       sum_gy_xhat += double(b);
     });
     double sum_gy[C], sum_gy_xhat[C];
-    batchnorm_parameter_grads<C>(partials, n, sum_gy, sum_gy_xhat, ggamma, gbeta);
+    batchnorm_parameter_grads<C>(partials, n, sum_gy, sum_gy_xhat, ggamma, gbeta);  // the local batch's
     if (!gx) return;
+    // The input gradient of synchronised batch statistics needs the sums over every replica's rows.
+    const long count =
+        batch_statistics ? synchronize_channel_sums<C>(sum_gy, sum_gy_xhat, n * Spatial) : n * Spatial;
 #pragma omp parallel for schedule(static) if (n * C * Spatial > 16384)
     for (long plane = 0; plane < n * C; ++plane) {
       const int c = int(plane % C);

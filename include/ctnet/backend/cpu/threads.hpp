@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <type_traits>
 #include <vector>
@@ -128,6 +129,12 @@ class ExecutionContext {
     if (v.size() < count) v.resize(count);
     return v.data();
   }
+  // Synchronised batch norm (data parallelism, train/trainer.hpp's BufferSync::sync_batch_norm): when set,
+  // training batch norm hands it its per-channel sums with the element count last, and it must replace each
+  // by the sum over all replicas, the same bits on every replica. Unset (the default): the local batch's.
+  // Not copied with the context.
+  std::function<void(std::span<double>)> batch_sums_hook;
+
   // At least `threads` shares; called outside a parallel region.
   std::span<detail::BlockShare> block_shares(std::size_t threads) {
     if (shares_.size() < threads) shares_ = std::vector<detail::BlockShare>(threads);
