@@ -13,7 +13,8 @@
 // refused (--cuda-graph on the CPU, --threads on the GPU). Under mpirun (common/distributed.hpp) the run is
 // data-parallel on the CPU: every rank reads the data and trains on its share of each global batch of
 // --batch; rank 0 alone prints, evaluates (its replica), writes the CSV and saves; every rank resumes from
-// --resume; without --threads or OMP_NUM_THREADS each rank takes its share of the cores.
+// --resume; without --threads or OMP_NUM_THREADS each rank takes its share of the cores; --batch-norm picks
+// per-replica, averaged or synchronised batch-norm statistics (ctnet::BufferSync).
 #pragma once
 
 #include <algorithm>
@@ -52,14 +53,23 @@ namespace examples {
 template <class Net>
 int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda, Distributed& dist) {
   using namespace ctnet;
-  const std::optional<RunOptions> parsed = parse_options(argc, argv, config, cuda ? GpuPath::graph : GpuPath::none);
+  std::string batch_norm_mode = "replica";
+  const std::optional<RunOptions> parsed =
+      parse_options(argc, argv, config, cuda ? GpuPath::graph : GpuPath::none, [&](CommandLine& cli) {
+        cli.choice("--batch-norm", "MODE", batch_norm_mode, {"replica", "average", "sync"},
+                   "under mpirun, batch-norm statistics per replica (as PyTorch DDP), averaged over the ranks "
+                   "after every step, or sync: the global batch's (SyncBatchNorm); one process: no effect "
+                   "(default: replica)");
+      });
   if (!parsed) return 0;  // --help
-  const RunOptions& o = *parsed;
+  RunOptions o = *parsed;
+  o.batch_norm = batch_norm_mode;
   check_resume_device(o);
   const int ranks = dist.ranks();
   if (ranks > 1 && o.device == "cuda")
     throw OptionError("--device cuda: a distributed run (mpirun) trains on the CPU only");
   if (o.device == "cuda") {
+    if (o.was_given("--batch-norm")) throw OptionError("--batch-norm: does not apply with --device cuda");
     if (o.was_given("--threads")) throw OptionError("--threads: does not apply with --device cuda");
     return cuda(o, config);
   }
@@ -94,7 +104,10 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
   schedule.lr_at = lr_schedule(o, config, steps_per_epoch);
 
   ProgressBar progress(std::cout, progress_mode(o));
-  Trainer<Model<Net>, NLLLoss> trainer(model, NLLLoss{}, progress, dist.comm());
+  const BufferSync batch_norm = o.batch_norm == "sync"      ? BufferSync::sync_batch_norm
+                                : o.batch_norm == "average" ? BufferSync::average
+                                                            : BufferSync::per_replica;
+  Trainer<Model<Net>, NLLLoss> trainer(model, NLLLoss{}, progress, dist.comm(), batch_norm);
 
   const RunIdentity identity = run_identity(o, config);
   TrainingRecord record{

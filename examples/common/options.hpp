@@ -84,6 +84,7 @@ struct RunOptions {
   std::string csv;                       // "-": none; empty: <example>.csv (parse_options resolves it)
   long train_limit = 0, test_limit = 0;  // 0: all
   std::string progress = "auto";         // "auto": bar on a terminal, lines otherwise
+  std::string batch_norm = "replica";    // mnist_example.hpp's --batch-norm (ctnet::BufferSync under mpirun)
   std::string device = "cpu";            // "cpu" or "cuda" (an example with a GPU path: add_device_options)
   bool cuda_graph = true;                // cuda: replay the training step as a captured CUDA graph
   CommonOptions common;

@@ -19,7 +19,8 @@
 
 namespace examples {
 
-inline ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleConfig& c) {
+// The options every run records.
+inline ctnet::RunIdentity numbers_identity(const RunOptions& o, const MnistExampleConfig& c) {
   using ctnet::exact_text;
   const auto limit = [](long n) { return n ? std::to_string(n) : std::string("all"); };
   return {c.name,
@@ -35,6 +36,13 @@ inline ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleCo
            {"--test-limit", limit(o.test_limit)},
            {"momentum", exact_text(c.momentum)},
            {"step_size", std::to_string(c.step_size)}}};
+}
+
+inline ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleConfig& c) {
+  ctnet::RunIdentity id = numbers_identity(o, c);
+  // Only when it is not the default, so that the states of earlier runs still resume.
+  if (o.batch_norm != "replica") id.options.push_back({"--batch-norm", o.batch_norm});
+  return id;
 }
 
 // Where the state goes after every epoch: --save, else the file being resumed.

@@ -2,9 +2,10 @@
 # An example program distributed: `mpiexec -n 3 mnist_step3_gap ...` on generated IDX data (250 training
 # images: batches of 32 split 11/11/10, the last one of 26 as 9/9/8; 60 test images), 4 epochs. Checks: the
 # run succeeds; stdout holds rank 0's output only (one JSON line, as many lines as a single-process run); the
-# CSV and the training state are written (by rank 0); the model learns (best test accuracy >= 40%); a 2-rank run stopped after epoch 1
-# (SIGTERM to mpiexec) and resumed with --resume ends with the very file of the uninterrupted 2-rank run; and
-# -n 1 gives the single-process run's state file byte for byte; --device cuda with 2 ranks is refused.
+# CSV and the training state are written (by rank 0); the model learns (best test accuracy >= 40%); -n 1
+# gives the single-process run's state file byte for byte; a 2-rank run stopped (SIGTERM to mpiexec) between
+# epochs and resumed with --resume ends with the very file of the uninterrupted 2-rank run; --batch-norm sync
+# learns, is recorded in the state and checked on resume; --device cuda under mpiexec is refused.
 #
 # usage: examples_dist.sh MPIEXEC NUMPROC_FLAG MNIST_STEP3_GAP
 set -u
@@ -106,6 +107,17 @@ echo "2 ranks: stopped after epoch $epoch (try $try), resuming"
 run_mpi 2 "$gap" "${common[@]}" --csv "$work/part.csv" --save "$work/part.state" \
   --resume "$work/part.state" >"$work/resume.out" 2>"$work/resume.err" || fail "resume failed: $(cat "$work/resume.err")"
 cmp -s "$work/two.state" "$work/part.state" || fail "2 ranks resumed: the state differs from the uninterrupted run's"
+
+# --batch-norm sync (SyncBatchNorm) on 2 ranks learns too; its state records the mode, so resuming a
+# per-replica state with it is refused, naming the option.
+run_mpi 2 "$gap" "${common[@]}" --csv - --batch-norm sync --save "$work/sync.state" >"$work/sync.out" \
+  2>"$work/sync.err" || fail "2 ranks --batch-norm sync failed: $(cat "$work/sync.err")"
+best=$(grep '^{' "$work/sync.out" | grep -o '"best":[0-9.]*' | cut -d: -f2)
+awk -v a="${best:-0}" 'BEGIN { exit !(a >= 40) }' || fail "--batch-norm sync: best test accuracy ${best:-none}%"
+cmp -s "$work/sync.state" "$work/two.state" && fail "--batch-norm sync: the same state as per-replica batch norm"
+run_mpi 2 "$gap" "${common[@]}" --csv - --batch-norm sync --resume "$work/two.state" >/dev/null 2>"$work/mode.err"
+grep -q "records no option --batch-norm" "$work/mode.err" ||
+  fail "resuming a per-replica state with --batch-norm sync: not refused: $(head -3 "$work/mode.err")"
 
 # A distributed run on a GPU is refused: exit status 2 (bad usage), one error line per rank, nothing trained.
 run_mpi 2 "$gap" "${common[@]}" --csv - --device cuda >"$work/cuda.out" 2>"$work/cuda.err"
