@@ -38,6 +38,7 @@
 #include "cli.hpp"
 #include "mnist_data.hpp"
 #include "cuda_driver.hpp"
+#include "onnx_export.hpp"
 #include "options.hpp"
 #include "report.hpp"
 #include "resume.hpp"
@@ -52,6 +53,7 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
   if (!parsed) return 0;  // --help
   const RunOptions& o = *parsed;
   check_resume_device(o);
+  check_export_device(o);
   if (o.device == "cuda") {
     if (o.was_given("--threads")) throw OptionError("--threads: does not apply with --device cuda");
     return cuda(o, config);
@@ -117,6 +119,7 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
 
   report.summary(std::cout);
   if (!state_path(o).empty()) std::cout << "saved " << state_path(o) << " (the training state after every epoch)\n";
+  export_onnx_if_asked(o.common, model, std::cout);
 
   const JsonValue summary_line = report.json(config, Net::parameter_count, seconds);
   std::cout << to_json(summary_line) << std::endl;
