@@ -277,6 +277,14 @@ case "$case_name" in
     expect 2 "--steps: does not apply with --only infer" ctnet_bench --data "$good" --only infer --steps 5 ;;
   bench_reps_with_only_latency)
     expect 2 "--reps: does not apply with --only latency_b1" ctnet_bench --data "$good" --only latency_b1 --reps 2 ;;
+  bench_compete_with_cuda)
+    expect 2 "--compete: does not apply with --device cuda" ctnet_bench --device cuda --compete 1 ;;
+  bench_compete_runs)  # the competing processes run during the benchmark and are gone after it
+    mnist "$tmp/big" 200 1000
+    expect 0 '"competing_processes":1' ctnet_bench --data "$tmp/big" --only train --steps 2 --reps 1 --batch 32 \
+      --threads 1 --compete 1
+    sleep 0.2
+    if pgrep -f "$bin/ctnet_bench" > /dev/null; then fail "a competing process outlived ctnet_bench"; fi ;;
   bench_per_layer_with_cuda)
     expect 2 "--per-layer: does not apply with --device cuda" ctnet_bench --device cuda --per-layer ;;
   bench_target_without_time_to_accuracy)
