@@ -10,6 +10,8 @@
 // fma_ceiling (printed first, 1 thread and --threads): the machine's own FMA ceiling in GFLOP/s, measured in
 // the same run (examples/common/fma_ceiling.hpp); every other line gives its gflops and ceiling_fraction.
 // --per-layer adds one line per layer with its forward and backward time at the training batch.
+// --compete N runs N CPU-bound processes beside the benchmarks (not beside the ceiling): a busy machine,
+// measured the same way every time.
 //
 // --device cuda (a CUDA build; examples/cuda/ctnet_bench.cu) prints GPU lines instead: time_to_accuracy
 // (the flagship recipe until --target test accuracy, timed from program start including data upload),
@@ -20,6 +22,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +36,7 @@
 #include <ctnet/train/optimizer.hpp>
 
 #include "common/cli.hpp"
+#include "common/competing_load.hpp"
 #include "common/cuda_driver.hpp"
 #include "common/fma_ceiling.hpp"
 #include "common/mnist_example.hpp"
@@ -111,6 +115,7 @@ int bench(const BenchOptions& o) {
     j["model"] = o.model;
     j["threads"] = o.threads;
     j["parameters"] = Net::parameter_count;
+    if (o.compete > 0) j["competing_processes"] = o.compete;
     return j;
   };
 
@@ -126,7 +131,11 @@ int bench(const BenchOptions& o) {
   const auto add = [&](JsonValue line, double images_per_s = 0, double flop_per_image = 0) {
     lines.emplace_back(std::move(line), images_per_s * flop_per_image / 1e9);
   };
+  // The competing processes run from here until the lines are printed (the ceiling is the idle machine's).
+  std::optional<examples::CompetingLoad> load;
+  if (o.compete > 0) load.emplace(o.compete);
   const auto print_all = [&] {
+    load.reset();
     ceiling_1 = std::max(ceiling_1, examples::fma_ceiling_gflops(1));
     ceiling_n = o.threads == 1 ? ceiling_1 : std::max(ceiling_n, examples::fma_ceiling_gflops(o.threads));
     for (int threads : {1, o.threads}) {
@@ -242,6 +251,9 @@ int run(int argc, char** argv) {
   cli.option("--data", "DIR", "MNIST directory (default: " + o.data + ")", [&](const std::string& v) { o.data = v; });
   cli.choice("--only", "NAME", o.only, {"train", "infer", "latency_b1"},
              "cpu: run only this benchmark: train, infer or latency_b1 (default: all three)");
+  cli.number("--compete", "N", o.compete, 0, 64,
+             "cpu: run N CPU-bound processes beside the benchmarks (a busy machine, the same way every time); the "
+             "FMA ceiling is measured without them (default: " + std::to_string(o.compete) + ")");
   cli.flag("--per-layer", "also time every layer's forward and backward at the training batch (cpu only)",
            [&] { o.per_layer = true; });
   cli.choice("--device", "NAME", o.device, {"cpu", "cuda"},
@@ -268,7 +280,7 @@ int run(int argc, char** argv) {
   o.given = cli.given_names();
   // An option that the chosen run does not use is refused, never silently ignored.
   if (o.device == "cuda") {
-    examples::refuse_options(cli, {"--per-layer", "--only", "--threads"}, "with --device cuda");
+    examples::refuse_options(cli, {"--per-layer", "--only", "--threads", "--compete"}, "with --device cuda");
     if (!o.time_to_accuracy) examples::refuse_options(cli, {"--target", "--epochs"}, "with --time-to-accuracy off");
     return examples::bench_on_cuda(o, program_start);
   }

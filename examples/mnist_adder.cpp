@@ -210,6 +210,7 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
             << examples::percent(best_sum) << "; last: digit " << examples::percent(last_digit) << ", sum "
             << examples::percent(last_sum) << "\n";
   if (!state_path.empty()) std::cout << "saved " << state_path << " (the training state after every epoch)\n";
+  examples::export_onnx_if_asked(o.common, model, std::cout, {"image", "number"}, {"digit", "sum"});
   JsonValue j = JsonValue::object();
   j["example"] = c.name;
   j["parameters"] = Net::parameter_count;
@@ -250,7 +251,15 @@ int main(int argc, char** argv) {
           "nll (the sum as one of 19 classes) or mse (one regressed number, rounded) (default: " + sum_loss + ")");
     });
     if (!o) return 0;  // --help
-    if (o->device == "cuda") return examples::run_adder_on_cuda(*o, c, sum_loss == "mse");
+    examples::check_resume_device(*o);
+    examples::check_export_device(*o);
+    if (o->device == "cuda") {
+      // The GPU adder trains with OneCycleLR on one device: what it cannot honour is refused, not ignored.
+      if (o->was_given("--threads")) throw ctnet::OptionError("--threads: does not apply with --device cuda");
+      if (o->schedule != "onecycle")
+        throw ctnet::OptionError("--schedule " + o->schedule + ": mnist_adder --device cuda trains with onecycle only");
+      return examples::run_adder_on_cuda(*o, c, sum_loss == "mse");
+    }
     return sum_loss == "mse" ? run_adder<mnist::AdderMse>(*o, c, true) : run_adder<mnist::Adder>(*o, c, false);
   });
 }

@@ -62,6 +62,7 @@ int predict(const PredictOptions& o) {
   Model<Net> model(0, 1);
   load_checkpoint(model, o.model);
   model.eval();
+  examples::export_onnx_if_asked(o.common, model, std::cout);
   const Normalize normalize;
   std::vector<float> x(784);
   const auto classify = [&](const std::string& what, int label) {
@@ -154,7 +155,8 @@ int run(int argc, char** argv) {
   }
   if (!cli.parse(int(args.size()), args.data(), std::cout)) return 0;
   if (o.model.empty()) throw ctnet::OptionError("--model PATH is required");
-  if (o.images.empty() && o.test == 0) throw ctnet::OptionError("nothing to classify: give image files or --test N");
+  if (o.images.empty() && o.test == 0 && o.common.export_onnx.empty())
+    throw ctnet::OptionError("nothing to do: give image files, --test N or --export-onnx PATH");
   if (o.test == 0) examples::refuse_options(cli, {"--data"}, "without --test");
   if (o.images.empty()) examples::refuse_options(cli, {"--invert"}, "without image files");
   for (const std::string& path : o.images) {

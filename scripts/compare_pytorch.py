@@ -13,8 +13,15 @@ here = os.path.dirname(os.path.abspath(__file__))
 repo = os.path.dirname(here)
 
 
-def run(cmd, env):
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+def run(cmd, env, compete=0):
+    # PyTorch's side gets its competing load from here: shell busy loops that live exactly as long as the run.
+    loops = [subprocess.Popen(["/bin/sh", "-c", "while :; do :; done"]) for _ in range(compete)]
+    try:
+        out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
@@ -26,6 +33,9 @@ def main():
     p.add_argument("--bench", default=os.path.join(repo, "build", "examples", "ctnet_bench"))
     p.add_argument("--reference", default=os.path.join(repo, "..", "shared", "bench", "pytorch_ref.py"))
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--compete", type=int, default=0,
+                   help="CPU-bound processes run beside every benchmark of both sides (ctnet_bench --compete N; "
+                        "for PyTorch, N shell busy loops)")
     a = p.parse_args()
     for path in (a.bench, a.reference):
         if not os.path.exists(path):
@@ -49,15 +59,16 @@ def main():
             if "ceiling_fraction" in j:
                 results[side].setdefault(j["bench"] + key_suffix + "_fraction", []).append(j["ceiling_fraction"])
 
+    compete = ["--compete", str(a.compete)] if a.compete else []
     for r in range(a.rounds):
         collect("ctnet", run([a.bench, "--model", "reference", "--batch", str(a.batch), "--threads", str(a.threads),
-                              "--data", a.data], env_for(a.threads)))
+                              "--data", a.data] + compete, env_for(a.threads)))
         collect("pytorch", run(["/usr/bin/python3", a.reference, "--data", a.data, "--threads", str(a.threads),
-                                "speed", "--batch", str(a.batch)], env_for(a.threads)))
+                                "speed", "--batch", str(a.batch)], env_for(a.threads), a.compete))
         collect("ctnet", run([a.bench, "--model", "reference", "--batch", str(a.batch), "--threads", "1",
-                              "--data", a.data], env_for(1)), "_1t")
+                              "--data", a.data] + compete, env_for(1)), "_1t")
         collect("pytorch", run(["/usr/bin/python3", a.reference, "--data", a.data, "--threads", "1", "speed",
-                                "--batch", str(a.batch)], env_for(1)), "_1t")
+                                "--batch", str(a.batch)], env_for(1), a.compete), "_1t")
 
     med = {side: {k: statistics.median(v) for k, v in d.items()} for side, d in results.items()}
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),

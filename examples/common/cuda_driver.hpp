@@ -33,6 +33,7 @@ struct BenchOptions {
   std::string data = default_data_dir();
   int batch = 128;  // the training batch; cuda: 128 and 512 unless given (cuda_batches)
   int threads = 2, steps = 100, reps = 5;
+  int compete = 0;  // cpu: CPU-bound processes run beside the benchmarks (common/competing_load.hpp)
   bool per_layer = false;
   std::string only;  // empty: every CPU benchmark
   std::string device = "cpu";

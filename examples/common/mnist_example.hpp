@@ -43,6 +43,7 @@
 #include "mnist_data.hpp"
 #include "cuda_driver.hpp"
 #include "distributed.hpp"
+#include "onnx_export.hpp"
 #include "options.hpp"
 #include "report.hpp"
 #include "resume.hpp"
@@ -68,6 +69,7 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
   const int ranks = dist.ranks();
   if (ranks > 1 && o.device == "cuda")
     throw OptionError("--device cuda: a distributed run (mpirun) trains on the CPU only");
+  check_export_device(o);
   if (o.device == "cuda") {
     if (o.was_given("--batch-norm")) throw OptionError("--batch-norm: does not apply with --device cuda");
     if (o.was_given("--threads")) throw OptionError("--threads: does not apply with --device cuda");
@@ -154,6 +156,7 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
 
   report.summary(std::cout);
   if (!state_path(o).empty()) std::cout << "saved " << state_path(o) << " (the training state after every epoch)\n";
+  if (dist.root()) export_onnx_if_asked(o.common, model, std::cout);  // rank 0's replica, as saved
 
   const JsonValue summary_line = report.json(config, Net::parameter_count, seconds);
   std::cout << to_json(summary_line) << std::endl;

@@ -8,7 +8,7 @@
 // field of CommonOptions and a line of add_common_options, and nothing else.
 //
 // Requires: C++20. Guarantees: parse_options validates every option (OptionError naming it) and its --help
-// states each default. The output paths (--save, --csv) are checked here, before any data is read or any
+// states each default. The output paths (--save, --csv, --export-onnx) are checked here, before any data is read or any
 // step trained (ctnet/core/output_file.hpp).
 #pragma once
 
@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <utility>
 #include <limits>
 #include <optional>
 #include <string>
@@ -62,10 +63,23 @@ inline void check_output_option(const std::string& option, const std::string& pa
 
 // The options of every example program that ends with a model: the training examples (RunOptions::common)
 // and mnist_predict (PredictOptions::common). Each program's table calls add_common_options last, so an
-// option for all of them is a field here and its line there (with any check, CommandLine::check). None yet.
-struct CommonOptions {};
+// option for all of them is a field here and its line there (with any check, CommandLine::check).
+struct CommonOptions {
+  std::string export_onnx;  // empty: no ONNX export (common/onnx_export.hpp writes it)
+};
 
-inline void add_common_options(CommandLine&, CommonOptions&) {}
+inline void add_common_options(CommandLine& cli, CommonOptions& o) {
+  cli.path("--export-onnx", o.export_onnx,
+           "write the final model as an ONNX model (opset 17, batch dimension dynamic) at PATH (default: none)");
+  cli.check([&o] {
+    if (o.export_onnx.empty()) return;
+#if !defined(CTNET_HAVE_ONNX)
+    throw ctnet::OptionError("--export-onnx: this build has no ONNX export (ctnet::onnx is built when CMake finds "
+                             "libonnx-dev and libprotobuf-dev)");
+#endif
+    check_output_option("--export-onnx", o.export_onnx);
+  });
+}
 
 // Every option of the MNIST training examples, where its value lives; the defaults here are the generic
 // recipe, an example's own is a value of this struct (MnistExampleConfig::defaults).
@@ -156,6 +170,9 @@ inline void add_run_options(CommandLine& cli, RunOptions& o, const MnistExampleC
     if (!o.save.empty()) check_output_option("--save", o.save);
     if (o.csv != "-") check_output_option("--csv", o.csv);
     if (!o.save.empty() && o.save == o.csv) throw ctnet::OptionError("--save and --csv both name '" + o.save + "'");
+    for (const auto& [name, other] : {std::pair{"--save", &o.save}, std::pair{"--csv", &o.csv}})
+      if (!o.common.export_onnx.empty() && o.common.export_onnx == *other)
+        throw ctnet::OptionError(std::string("--export-onnx and ") + name + " both name '" + *other + "'");
   });
 }
 
@@ -189,6 +206,13 @@ inline std::optional<RunOptions> parse_options(int argc, char** argv, const Mnis
   if (!cli.parse(argc, argv, std::cout)) return std::nullopt;
   o.given = cli.given_names();
   return o;
+}
+
+// Only the CPU driver exports ONNX: on the GPU the option is refused rather than ignored.
+inline void check_export_device(const RunOptions& o) {
+  if (!o.common.export_onnx.empty() && o.device != "cpu")
+    throw ctnet::OptionError("--export-onnx: applies only with --device cpu (export the model that --save kept: "
+                             "ctnet_export_onnx --checkpoint PATH OUT)");
 }
 
 // Only the CPU driver keeps a training state: a --resume on the GPU is refused rather than ignored.

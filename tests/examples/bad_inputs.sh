@@ -277,6 +277,14 @@ case "$case_name" in
     expect 2 "--steps: does not apply with --only infer" ctnet_bench --data "$good" --only infer --steps 5 ;;
   bench_reps_with_only_latency)
     expect 2 "--reps: does not apply with --only latency_b1" ctnet_bench --data "$good" --only latency_b1 --reps 2 ;;
+  bench_compete_with_cuda)
+    expect 2 "--compete: does not apply with --device cuda" ctnet_bench --device cuda --compete 1 ;;
+  bench_compete_runs)  # the competing processes run during the benchmark and are gone after it
+    mnist "$tmp/big" 200 1000
+    expect 0 '"competing_processes":1' ctnet_bench --data "$tmp/big" --only train --steps 2 --reps 1 --batch 32 \
+      --threads 1 --compete 1
+    sleep 0.2
+    if pgrep -f "$bin/ctnet_bench" > /dev/null; then fail "a competing process outlived ctnet_bench"; fi ;;
   bench_per_layer_with_cuda)
     expect 2 "--per-layer: does not apply with --device cuda" ctnet_bench --device cuda --per-layer ;;
   bench_target_without_time_to_accuracy)
@@ -341,6 +349,45 @@ case "$case_name" in
       --progress off --csv "$tmp/log.csv" --save "$tmp/m.safetensors"
     [[ -f "$tmp/m.safetensors" && -f "$tmp/log.csv" ]] || fail "checkpoint or CSV missing"
     [[ "$(wc -l < "$tmp/log.csv")" -eq 2 ]] || fail "the CSV should hold a header and one epoch" ;;
+  # ---- --export-onnx (issue 13): refused where it cannot be honoured, and written where it can ----
+  export_onnx_directory)
+    mkdir "$tmp/m.onnx"
+    expect 2 "--export-onnx: '$tmp/m\.onnx' is a directory, not a file" mnist_step1_skeleton --data "$good" \
+      "${quick[@]}" --export-onnx "$tmp/m.onnx" ;;
+  export_onnx_same_as_save)
+    expect 2 "--export-onnx and --save both name '$tmp/x'" mnist_step3_gap --data "$good" "${quick[@]}" \
+      --save "$tmp/x" --export-onnx "$tmp/x" ;;
+  export_onnx_with_cuda)
+    expect 2 "--export-onnx: applies only with --device cpu" mnist_step3_gap --data "$good" --epochs 1 \
+      --device cuda --export-onnx "$tmp/m.onnx" ;;
+  adder_cuda_refusals)  # the GPU adder trains with OneCycleLR and cannot resume: said, not ignored
+    expect 2 "--threads: does not apply with --device cuda" mnist_adder --data "$good" --device cuda --threads 2
+    expect 2 "--schedule step: mnist_adder --device cuda trains with onecycle only" mnist_adder --data "$good" \
+      --device cuda --schedule step
+    expect 2 "--resume: --device cuda cannot resume" mnist_adder --data "$good" --device cuda --resume "$tmp/x" ;;
+  export_onnx_good)  # each kind of program writes a model the ONNX checker accepts, with the names it gives
+    [[ "${CTNET_HAVE_ONNX:-0}" == 1 ]] || { echo "skipped: this build has no ctnet::onnx"; exit 77; }
+    need_fixture
+    expect 0 "exported $tmp/s1\.onnx" mnist_step1_skeleton --data "$good" "${quick[@]}" --export-onnx "$tmp/s1.onnx"
+    expect 0 "exported $tmp/adder\.onnx" mnist_adder --data "$good" "${quick[@]}" --export-onnx "$tmp/adder.onnx"
+    expect 0 "exported $tmp/p\.onnx" mnist_predict --model "$real_model" --export-onnx "$tmp/p.onnx"
+    # The fixture was trained with these very options: its checkpoint, exported by mnist_predict, must give
+    # the same bytes as the model exported at the end of training.
+    cmp -s "$tmp/p.onnx" "$tmp/s1.onnx" || fail "mnist_predict's export of the checkpoint differs from the trained model's"
+    if /usr/bin/python3 -c "import onnx" 2> /dev/null; then
+      for f in s1 adder p; do
+        names=$(/usr/bin/python3 -c "import onnx, sys
+m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True)
+print(','.join(v.name for v in m.graph.input) + ':' + ','.join(v.name for v in m.graph.output))" "$tmp/$f.onnx") ||
+          fail "onnx.checker refused $f.onnx"
+        echo "  $f.onnx: checker ok, inputs:outputs $names"
+        if [[ $f == adder ]]; then want="image,number:digit,sum"; else want="input:output"; fi
+        [[ "$names" == "$want" ]] || fail "$f.onnx has $names, expected $want"
+      done
+    else
+      echo "note: python3-onnx is not installed; only the files' presence was checked"
+      [[ -s "$tmp/s1.onnx" && -s "$tmp/adder.onnx" && -s "$tmp/p.onnx" ]] || fail "an exported file is missing"
+    fi ;;
   *)
     fail "unknown case" ;;
 esac

@@ -214,3 +214,22 @@ TEST_CASE("predict equals the eval-mode forward pass and takes larger batches") 
   // The inference workspace per sample is far smaller than training's.
   static_assert(N::inference_workspace_size(1000) < N::workspace_size(1000) / 4);
 }
+
+TEST_CASE("predict in chunks: a batch larger than the chunk gives each sample the bits it gets alone") {
+  using N = mnist::Reference;
+  const long n = 600;  // three chunks on the CPU: 256, 256, 88
+  Model<N> big(5, 8, n), one(5, 8, 1);
+  Generator g(2, RngStream::user);
+  for (float& v : big.buffers()) v = g.uniform() + 0.5f;
+  std::copy(big.buffers().begin(), big.buffers().end(), one.buffers().begin());
+  std::vector<float> x(std::size_t(n) * 784);
+  for (float& v : x) v = g.uniform();
+  const float* p = big.predict(x.data(), n);
+  const std::vector<float> all(p, p + n * 10);
+  for (long i : {0L, 1L, 255L, 256L, 257L, 511L, 512L, 599L}) {
+    const float* q = one.predict(x.data() + i * 784, 1);
+    CHECK(std::vector<float>(q, q + 10) == std::vector<float>(all.begin() + i * 10, all.begin() + i * 10 + 10));
+  }
+  // The workspace holds a chunk: a model for batches of 1000 needs no more than one for 256.
+  CHECK(Model<N>(1, 8, 1000).workspace_floats() == Model<N>(1, 8, 256).workspace_floats());
+}
