@@ -169,13 +169,14 @@ int guarded_main(const std::string& program, Body&& body) noexcept {
     try {
       return body();
     } catch (const ctnet::OptionError& e) {
-      std::cerr << "error: " << e.what() << " (see " << program << " --help)" << std::endl;
+      // Each line in one write: the ranks of an mpirun job share the terminal.
+      std::cerr << "error: " + std::string(e.what()) + " (see " + program + " --help)\n" << std::flush;
       return 2;
     } catch (const std::bad_alloc&) {
       std::cerr << "error: " << program << ": out of memory" << std::endl;
       return 1;
     } catch (const std::exception& e) {
-      std::cerr << "error: " << e.what() << std::endl;
+      std::cerr << "error: " + std::string(e.what()) + "\n" << std::flush;
       return 1;
     } catch (...) {
       std::cerr << "error: " << program << ": unknown exception" << std::endl;
