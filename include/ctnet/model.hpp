@@ -20,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/layer.hpp"
 #include "core/layer_concept.hpp"
+#include "core/shape.hpp"
 #include "graph/visit.hpp"
 
 namespace ctnet {
@@ -230,8 +231,12 @@ class Model {
   // On a host backend predict runs at most predict_chunk samples at a time: inference is per sample, so the
   // outputs are the same bits, and the workspace (and the caches) hold a chunk, not the whole batch (the
   // reference network at batch 1000: 74 MB of workspace without it). A device runs the batch whole.
+  // Several inputs or heads are stored component after component ([n x 784] images, then [n x 1] digits),
+  // so a chunk of samples is not one contiguous range there: such networks run the batch whole.
   static constexpr long predict_chunk = 256;
-  static constexpr long predict_rows(long n) { return Backend::host_accessible ? std::min(n, predict_chunk) : n; }
+  static constexpr bool chunked_predict = Backend::host_accessible && !is_tuple_shape_v<typename Net::input_shape_t> &&
+                                          !is_tuple_shape_v<typename Net::output_shape_t>;
+  static constexpr long predict_rows(long n) { return chunked_predict ? std::min(n, predict_chunk) : n; }
 
   std::uint64_t seed_;
   std::uint64_t step_ = 0;

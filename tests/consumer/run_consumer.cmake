@@ -6,7 +6,7 @@
 # find_package: `cmake --install` of the ctnet build tree into WORK_DIR/prefix, then configures
 # tests/consumer/find_package against that prefix alone (no package registry) and checks that ctnet came
 # from there. add_subdirectory: configures tests/consumer/add_subdirectory with CTNET_SOURCE_DIR.
-# fetchcontent: packs the library's tree (CMakeLists.txt, LICENSE, cmake/, include/) into a .tar.gz, as a
+# fetchcontent: packs the library's tree (CMakeLists.txt, LICENSE, cmake/, include/, src/) into a .tar.gz, as a
 # release archive would be, and configures tests/consumer/fetchcontent, which fetches it by URL and hash.
 # All three then build the consumer and run it; it must print "ctnet consumer: OK". WORK_DIR is emptied first.
 cmake_minimum_required(VERSION 3.25)
@@ -58,7 +58,7 @@ if(MODE STREQUAL "find_package")
        -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
 elseif(MODE STREQUAL "fetchcontent")
   set(archive "${WORK_DIR}/ctnet-src.tar.gz")
-  execute_process(COMMAND "${CMAKE_COMMAND}" -E tar czf "${archive}" CMakeLists.txt LICENSE cmake include
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E tar czf "${archive}" CMakeLists.txt LICENSE cmake include src
                   WORKING_DIRECTORY "${CTNET_SOURCE_DIR}" RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0 OR NOT EXISTS "${archive}")
     message(FATAL_ERROR "packing ${CTNET_SOURCE_DIR} into ${archive} failed (${rc})")

@@ -230,6 +230,19 @@ TEST_CASE("predict in chunks: a batch larger than the chunk gives each sample th
     const float* q = one.predict(x.data() + i * 784, 1);
     CHECK(std::vector<float>(q, q + 10) == std::vector<float>(all.begin() + i * 10, all.begin() + i * 10 + 10));
   }
+  // Two inputs (images, then digits, component after component) run whole: predict equals eval forward.
+  {
+    using A = mnist::Adder;
+    Model<A> adder(3, n, n);
+    std::vector<float> in(std::size_t(n) * 785);
+    for (long i = 0; i < n * 784; ++i) in[std::size_t(i)] = g.uniform();
+    for (long i = 0; i < n; ++i) in[std::size_t(n * 784 + i)] = float(i % 10);
+    adder.eval();
+    const float* f = adder.forward(in.data(), n);
+    const std::vector<float> eval_out(f, f + n * A::output_shape_t::size);
+    const float* q = adder.predict(in.data(), n);
+    CHECK(std::vector<float>(q, q + n * A::output_shape_t::size) == eval_out);
+  }
   // The workspace holds a chunk: a model for batches of 1000 needs no more than one for 256.
   CHECK(Model<N>(1, 8, 1000).workspace_floats() == Model<N>(1, 8, 256).workspace_floats());
 }
