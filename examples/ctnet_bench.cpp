@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -53,6 +54,20 @@ double peak_rss_mb() {
   getrusage(RUSAGE_SELF, &u);
   return double(u.ru_maxrss) / 1024.0;
 }
+
+// A field of /proc/self/status in MB (VmHWM, RssAnon, RssFile, ...); -1 where the kernel does not give it.
+double proc_status_mb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  double kb = 0;
+  while (status >> key) {
+    if (key == field + ":" && status >> kb) return kb / 1024.0;
+    status.ignore(1 << 16, '\n');
+  }
+  return -1;
+}
+
+double mb(double bytes) { return std::round(bytes / (1024.0 * 1024.0) * 10) / 10; }
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -154,6 +169,16 @@ int bench(const BenchOptions& o) {
       }
       emit(line);
     }
+    // Where the resident memory goes: what this program holds by design (the byte datasets, the model's
+    // parameters, gradients and activation workspace, SGD's momentum, the batch buffers), and what the
+    // kernel counts at the end (anonymous: heap and thread stacks; file: the binary and its libraries).
+    JsonValue m = base("memory");
+    m["dataset_mb"] = mb(double(train.images.size() + train.labels.size() + test.images.size() + test.labels.size()));
+    m["model_mb"] = mb(4.0 * double(3 * Net::parameter_count + model.workspace_floats()));
+    m["batch_buffers_mb"] = mb(4.0 * double(x.size() + grad.size()) + 4.0 * double(labels.size()));
+    m["rss_anon_mb"] = std::round(proc_status_mb("RssAnon") * 10) / 10;
+    m["rss_file_mb"] = std::round(proc_status_mb("RssFile") * 10) / 10;
+    emit(m);
     return 0;
   };
 

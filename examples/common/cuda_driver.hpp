@@ -1,10 +1,14 @@
 // examples/common/cuda_driver.hpp — the GPU side of the example programs, as plain functions.
 //
 // Requires: nothing from Eigen or CUDA (the CPU programs include this). Guarantees: with CTNET_CUDA on,
-// examples/cuda/*.cu implement these with Model<Net, Cuda>; otherwise examples/cuda/no_cuda.cpp does, and
-// each prints "error: --device cuda: this binary was built without CUDA support ..." and returns 1.
-// Without a usable GPU the CUDA implementations print "error: --device cuda: no usable CUDA device (...)"
-// and return 1.
+// examples/cuda/<program>.cu implements its program's function with Model<Net, Cuda> in a module of its own,
+// <program>_cuda.so beside the binary, and examples/cuda/load_cuda_part.cpp implements the function in the
+// binary by loading that module when --device cuda asks for it (so a CPU run never maps the CUDA runtime
+// and cuBLAS, ~200 MB of resident memory); a module that is missing, unloadable or built from other
+// headers is refused with "error: --device cuda: ..." and 1. Without CTNET_CUDA, examples/cuda/no_cuda.cpp
+// implements them, and each prints "error: --device cuda: this binary was built without CUDA support ..."
+// and returns 1. Without a usable GPU the CUDA implementations print "error: --device cuda: no usable CUDA
+// device (...)" and return 1.
 #pragma once
 
 #include <algorithm>
@@ -50,5 +54,20 @@ struct BenchOptions {
   }
 };
 int bench_on_cuda(const BenchOptions& options, std::chrono::steady_clock::time_point program_start);
+
+// What a program's CUDA module exports, as the C symbol `ctnet_examples_cuda_module`: the one function it
+// implements (the others null) and the layout of the types they share, which the loader compares with its
+// own before calling anything (both sides are built from these headers, possibly by different compilers).
+using AdderCudaRun = int (*)(const RunOptions&, const MnistExampleConfig&, bool);
+using BenchCudaRun = int (*)(const BenchOptions&, std::chrono::steady_clock::time_point);
+struct CudaModule {
+  unsigned long layout;
+  CudaRun run;
+  AdderCudaRun adder;
+  BenchCudaRun bench;
+};
+inline constexpr unsigned long cuda_module_layout =
+    1ul << 48 | sizeof(RunOptions) << 32 | sizeof(MnistExampleConfig) << 16 | sizeof(BenchOptions);
+inline constexpr const char* cuda_module_symbol = "ctnet_examples_cuda_module";
 
 }  // namespace examples

@@ -179,3 +179,6 @@ int bench_on_cuda(const BenchOptions& o, Clock::time_point program_start) {  // 
 }
 
 }  // namespace examples
+
+extern "C" const examples::CudaModule ctnet_examples_cuda_module{examples::cuda_module_layout, nullptr, nullptr,
+                                                                 examples::bench_on_cuda};

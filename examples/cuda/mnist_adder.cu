@@ -207,3 +207,6 @@ int run_adder_on_cuda(const RunOptions& options, const MnistExampleConfig& confi
 }
 
 }  // namespace examples
+
+extern "C" const examples::CudaModule ctnet_examples_cuda_module{examples::cuda_module_layout, nullptr,
+                                                                 examples::run_adder_on_cuda, nullptr};

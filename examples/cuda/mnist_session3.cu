@@ -7,3 +7,6 @@ int run_on_cuda_session3(const RunOptions& options, const MnistExampleConfig& co
   return cuda_run::run_cuda_example<mnist::Session3>(options, config);
 }
 }  // namespace examples
+
+extern "C" const examples::CudaModule ctnet_examples_cuda_module{examples::cuda_module_layout,
+                                                                 examples::run_on_cuda_session3, nullptr, nullptr};

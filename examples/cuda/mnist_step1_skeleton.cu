@@ -7,3 +7,6 @@ int run_on_cuda_step1(const RunOptions& options, const MnistExampleConfig& confi
   return cuda_run::run_cuda_example<mnist::Step1Skeleton>(options, config);
 }
 }  // namespace examples
+
+extern "C" const examples::CudaModule ctnet_examples_cuda_module{examples::cuda_module_layout,
+                                                                 examples::run_on_cuda_step1, nullptr, nullptr};

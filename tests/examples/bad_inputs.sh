@@ -344,6 +344,18 @@ case "$case_name" in
   device_cuda_unavailable)  # a CPU-only build (or no GPU): one line, exit 1
     expect 1 "--device cuda: (this binary was built without CUDA support|no usable CUDA device)" \
       mnist_step1_skeleton --data "$good" --epochs 1 --device cuda ;;
+  device_cuda_module_missing)  # a binary copied without its CUDA part: one line naming the module, exit 1
+    mkdir "$tmp/copy" && cp "$bin/mnist_step3_gap" "$tmp/copy/"
+    if [[ "${CTNET_CUDA_EXAMPLES:-0}" == 1 ]]; then
+      bin="$tmp/copy" expect 1 "--device cuda: cannot load this program's CUDA part '$tmp/copy/mnist_step3_gap_cuda\.so'" \
+        mnist_step3_gap --data "$good" --epochs 1 --device cuda
+    else
+      bin="$tmp/copy" expect 1 "--device cuda: this binary was built without CUDA support" \
+        mnist_step3_gap --data "$good" --epochs 1 --device cuda
+    fi
+    # ... and its CPU path does not need it: the CUDA runtime and cuBLAS are never linked into the binary.
+    if readelf -d "$bin/ctnet_bench" | grep -E 'NEEDED.*(cudart|cublas)'; then fail "ctnet_bench links CUDA"; fi
+    bin="$tmp/copy" expect 0 '"example":"mnist_step3_gap"' mnist_step3_gap --data "$good" "${quick[@]}" ;;
   good_run_saves)  # the control: good data and paths train, log and save
     expect 0 '"example":"mnist_step1_skeleton"' mnist_step1_skeleton --data "$good" --epochs 1 --batch 32 --threads 1 \
       --progress off --csv "$tmp/log.csv" --save "$tmp/m.safetensors"
