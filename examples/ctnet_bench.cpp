@@ -197,6 +197,10 @@ int bench(const BenchOptions& o) {
     JsonValue all = JsonValue::array();
     for (double v : rates) all.push_back(std::round(v));
     j["all"] = all;
+    // The thread counts the model's training calls run with at the end (adaptive_threads.hpp).
+    const auto& adaptive = model.execution_context().adaptive_threads();
+    j["forward_threads"] = adaptive.threads_for({ExecutionCall::Kind::forward, o.batch}, o.threads);
+    j["backward_threads"] = adaptive.threads_for({ExecutionCall::Kind::backward, o.batch}, o.threads);
     add(j, median(rates), 3 * forward_flop);
   }
 

@@ -11,6 +11,7 @@
 
 #include "core/diagnostics.hpp"
 #include "core/error.hpp"
+#include "core/execution_call.hpp"
 #include "core/finite.hpp"
 #include "core/json.hpp"
 #include "core/layer_concept.hpp"

@@ -7,8 +7,9 @@
 // bits) on the host and copied to the backend's memory; names follow PyTorch ("0.weight", "1.running_mean").
 // The Model also owns the backend's execution state (Backend::ExecutionContext: on the CPU the kernels'
 // scratch memory and work-sharing blocks), installed on the calling thread for each forward, predict and
-// backward call; so two Models may be used at the same time on two threads, one Model by one thread at a
-// time. Network types are stateless.
+// backward call (on the CPU it also picks the call's thread count, backend/cpu/adaptive_threads.hpp); so
+// two Models may be used at the same time on two threads, one Model by one thread at a time. Network types
+// are stateless.
 #pragma once
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/execution_call.hpp"
 #include "core/layer.hpp"
 #include "core/layer_concept.hpp"
 #include "core/shape.hpp"
@@ -105,7 +107,7 @@ class Model {
   const T* forward_resident(long n) {
     check_batch(n);
     if (training_) ++step_;
-    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
+    [[maybe_unused]] const auto scope = bind_execution({ExecutionCall::Kind::forward, n});
     Net::template forward<Backend>(context(), input_.data(), output_.data(), n);
     last_batch_ = n;
     return output_.data();
@@ -123,7 +125,7 @@ class Model {
     Context<T> c = context();
     c.training = false;
     c.inference = true;
-    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
+    [[maybe_unused]] const auto scope = bind_execution({ExecutionCall::Kind::predict, n});
     for (long first = 0; first < n; first += predict_rows(n)) {
       const long rows = std::min(predict_rows(n), n - first);
       Net::template forward<Backend>(c, input_.data() + first * input_size, output_.data() + first * output_size,
@@ -137,7 +139,7 @@ class Model {
   // grad_input, when given, receives the gradient with respect to the input [n x input_size].
   void backward(const T* grad_output, T* grad_input = nullptr) {
     if (last_batch_ == 0) throw Error("Model::backward called before forward");
-    [[maybe_unused]] const auto scope = bind_execution();  // empty on backends whose state is per thread
+    [[maybe_unused]] const auto scope = bind_execution({ExecutionCall::Kind::backward, last_batch_});
     Net::template backward<Backend>(context(), input_.data(), output_.data(), grad_output, grad_input, last_batch_);
   }
 
@@ -173,6 +175,11 @@ class Model {
   // Makes this model's execution state the calling thread's for the scope's lifetime: for tools that call
   // layers directly with context(), so they use the model's scratch memory rather than the thread's own.
   typename Backend::ExecutionScope bind_execution() { return typename Backend::ExecutionScope(execution_); }
+  // The same for one of this model's own calls: the backend may tune the call (the CPU's thread count,
+  // backend/cpu/adaptive_threads.hpp).
+  typename Backend::ExecutionScope bind_execution(const ExecutionCall& call) {
+    return typename Backend::ExecutionScope(execution_, call);
+  }
   // The backend's execution state itself (the CPU's carries the synchronised-batch-norm hook, threads.hpp).
   typename Backend::ExecutionContext& execution_context() { return execution_; }
 

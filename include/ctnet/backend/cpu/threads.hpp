@@ -17,17 +17,24 @@
 // threads at once. Why a scope and not an argument: the op set is a static interface shared with the CUDA
 // backend and called from every layer and combinator; the context is state of the backend, not of the
 // network, so it stays out of every layer's signature and of Context<T>.
+//
+// Each Model call's scope also sets the calling thread's OpenMP thread count for the call to what the
+// context's AdaptiveThreads chose (adaptive_threads.hpp: at most Cpu::set_threads' count, fewer when timing
+// shows fewer run faster, as on a machine busy with other work) and restores it afterwards.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <span>
 #include <type_traits>
 #include <vector>
 
+#include "adaptive_threads.hpp"
 #include "aligned.hpp"
 #include "eigen.hpp"
 #ifdef _OPENMP
@@ -107,12 +114,21 @@ struct alignas(64) BlockShare {
 
 // The mutable state of the backend's kernels: per-thread scratch buffers (float and double, one per slot)
 // and the block shares of parallel_blocks. Copying gives a fresh, empty context (scratch holds nothing
-// that outlives one op call), so a copied Model does not share its copy's memory.
+// that outlives one op call), so a copied Model does not share its copy's memory; the copy keeps whether
+// the thread count adapts, not what it learnt.
 class ExecutionContext {
  public:
   ExecutionContext() = default;
-  ExecutionContext(const ExecutionContext&) {}
-  ExecutionContext& operator=(const ExecutionContext&) { return *this; }
+  ExecutionContext(const ExecutionContext& other) { adaptive_.set_enabled(other.adaptive_.enabled()); }
+  ExecutionContext& operator=(const ExecutionContext& other) {
+    if (this != &other) adaptive_.set_enabled(other.adaptive_.enabled());
+    return *this;
+  }
+
+  // The thread count of this context's Model calls (adaptive_threads.hpp); set_enabled(false) runs every
+  // call with the calling thread's OpenMP count.
+  AdaptiveThreads& adaptive_threads() { return adaptive_; }
+  const AdaptiveThreads& adaptive_threads() const { return adaptive_; }
 
   // Call outside a parallel region, before threads ask for their buffers.
   template <class T>
@@ -154,6 +170,7 @@ class ExecutionContext {
   std::vector<AlignedVector<float>> floats_;
   std::vector<AlignedVector<double>> doubles_;
   std::vector<detail::BlockShare> shares_;
+  AdaptiveThreads adaptive_;
 };
 
 namespace detail {
@@ -171,18 +188,47 @@ inline ExecutionContext& current_context() {
   return own;
 }
 
-// Makes `context` the calling thread's current context until the scope ends (scopes nest).
+// Makes `context` the calling thread's current context until the scope ends (scopes nest). Given the
+// Model call it brackets, it also runs the call with the thread count the context's AdaptiveThreads
+// chooses and tells it how long the call took.
 class ExecutionScope {
  public:
   explicit ExecutionScope(ExecutionContext& context) noexcept : previous_(detail::current_context_slot()) {
     detail::current_context_slot() = &context;
   }
-  ~ExecutionScope() { detail::current_context_slot() = previous_; }
+  ExecutionScope(ExecutionContext& context, const ExecutionCall& call) noexcept : ExecutionScope(context) {
+    adaptive_ = &context.adaptive_threads();
+    threads_before_ = max_threads();
+    const int threads = adaptive_->begin(call, threads_before_);
+    if (threads != threads_before_) set_team_size(threads);
+    exceptions_before_ = std::uncaught_exceptions();
+    start_ = std::chrono::steady_clock::now();
+  }
+  ~ExecutionScope() {
+    if (adaptive_ != nullptr) {
+      if (std::uncaught_exceptions() == exceptions_before_)
+        adaptive_->end(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+      else
+        adaptive_->cancel();
+      if (max_threads() != threads_before_) set_team_size(threads_before_);
+    }
+    detail::current_context_slot() = previous_;
+  }
   ExecutionScope(const ExecutionScope&) = delete;
   ExecutionScope& operator=(const ExecutionScope&) = delete;
 
  private:
+  static void set_team_size([[maybe_unused]] int threads) noexcept {
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#endif
+  }
+
   ExecutionContext* previous_;
+  AdaptiveThreads* adaptive_ = nullptr;
+  int threads_before_ = 1;
+  int exceptions_before_ = 0;
+  std::chrono::steady_clock::time_point start_{};
 };
 
 // Runs body(block, first, last, thread) for the blocks [b * size, min(n, (b + 1) * size)) of [0, n). Each

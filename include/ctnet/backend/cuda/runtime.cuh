@@ -24,6 +24,7 @@
 #include <string>
 
 #include "../../core/error.hpp"
+#include "../../core/execution_call.hpp"
 #include "diagnostics.hpp"
 
 namespace ctnet::cuda {
@@ -256,6 +257,7 @@ inline cublasHandle_t blas() {
 struct ExecutionContext {};
 struct ExecutionScope {
   explicit ExecutionScope(ExecutionContext&) noexcept {}
+  ExecutionScope(ExecutionContext&, const ExecutionCall&) noexcept {}
   ExecutionScope(const ExecutionScope&) = delete;
   ExecutionScope& operator=(const ExecutionScope&) = delete;
 };
