@@ -38,6 +38,7 @@ double fraction_at(const std::vector<int>& used, int threads, std::size_t from =
 
 TEST_CASE("an idle machine: the full count stays, and the probes of fewer threads are under 2% of the calls") {
   AdaptiveThreads a;
+  a.set_enabled(true);
   const auto used = run_calls(a, forward128, 2, 5000, [](int t) { return t == 2 ? 1e-3 : 1.9e-3; });
   CHECK(a.threads_for(forward128, 2) == 2);
   CHECK(fraction_at(used, 1, 1000) < 0.02);
@@ -46,6 +47,7 @@ TEST_CASE("an idle machine: the full count stays, and the probes of fewer thread
 
 TEST_CASE("a busy machine: one thread is chosen after the first probe, and two again when the load goes") {
   AdaptiveThreads a;
+  a.set_enabled(true);
   bool busy = true;
   const auto cost = [&](int t) { return busy ? (t == 2 ? 2.5e-3 : 1.9e-3) : (t == 2 ? 1e-3 : 1.9e-3); };
   auto used = run_calls(a, forward128, 2, AdaptiveThreads::first_period + 2 * AdaptiveThreads::probe_pairs, cost);
@@ -61,6 +63,7 @@ TEST_CASE("a busy machine: one thread is chosen after the first probe, and two a
 
 TEST_CASE("two threads 8x slower than one (two busy cores): probes stop after one pair and cost about 1%") {
   AdaptiveThreads a;
+  a.set_enabled(true);
   const auto cost = [](int t) { return t == 2 ? 40e-3 : 5e-3; };
   const auto used = run_calls(a, forward128, 2, 30000, cost);
   CHECK(a.threads_for(forward128, 2) == 1);
@@ -72,12 +75,14 @@ TEST_CASE("two threads 8x slower than one (two busy cores): probes stop after on
 
 TEST_CASE("a 5% gain is needed to move: equal times keep the current count") {
   AdaptiveThreads a;
+  a.set_enabled(true);
   run_calls(a, forward128, 2, 2000, [](int t) { return t == 2 ? 1e-3 : 0.97e-3; });
   CHECK(a.threads_for(forward128, 2) == 2);
 }
 
 TEST_CASE("eight threads: the count walks down the levels 8, 4, 2, 1 to the fastest and stays there") {
   AdaptiveThreads a;
+  a.set_enabled(true);
   // Fastest at 2 threads (a machine with 2 free cores).
   const auto cost = [](int t) { return t == 8 ? 4e-3 : t == 4 ? 2e-3 : t == 2 ? 1e-3 : 1.8e-3; };
   const auto used = run_calls(a, forward128, 8, 4000, cost);
@@ -85,12 +90,14 @@ TEST_CASE("eight threads: the count walks down the levels 8, 4, 2, 1 to the fast
   CHECK(fraction_at(used, 2, 2000) > 0.97);
   // Three threads: the levels are 3, 2, 1.
   AdaptiveThreads b;
+  b.set_enabled(true);
   run_calls(b, forward128, 3, 2000, [](int t) { return t == 3 ? 3e-3 : t == 2 ? 2e-3 : 1e-3; });
   CHECK(b.threads_for(forward128, 3) == 1);
 }
 
 TEST_CASE("each kind of call and batch has its own choice; a new batch starts from its kind's last choice") {
   AdaptiveThreads a;
+  a.set_enabled(true);
   const ExecutionCall backward128{ExecutionCall::Kind::backward, 128}, forward96{ExecutionCall::Kind::forward, 96};
   for (int i = 0; i < 200; ++i) {
     a.end(0);  // an end() without a begin() records nothing
@@ -108,12 +115,13 @@ TEST_CASE("each kind of call and batch has its own choice; a new batch starts fr
   a.cancel();
 }
 
-TEST_CASE("off, or with one thread, every call runs the given count") {
+TEST_CASE("off (the default), or with one thread, every call runs the given count") {
   AdaptiveThreads a;
-  a.set_enabled(false);
+  CHECK_FALSE(a.enabled());
   const auto used = run_calls(a, forward128, 2, 500, [](int t) { return t == 2 ? 1e-2 : 1e-3; });
   CHECK(fraction_at(used, 2) == 1.0);
   AdaptiveThreads b;
+  b.set_enabled(true);
   CHECK(fraction_at(run_calls(b, forward128, 1, 100, [](int) { return 1e-3; }), 1) == 1.0);
 }
 

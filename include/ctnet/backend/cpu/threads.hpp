@@ -19,8 +19,8 @@
 // network, so it stays out of every layer's signature and of Context<T>.
 //
 // Each Model call's scope also sets the calling thread's OpenMP thread count for the call to what the
-// context's AdaptiveThreads chose (adaptive_threads.hpp: at most Cpu::set_threads' count, fewer when timing
-// shows fewer run faster, as on a machine busy with other work) and restores it afterwards.
+// context's AdaptiveThreads chose (adaptive_threads.hpp; off by default: at most Cpu::set_threads' count,
+// fewer when timing shows fewer run faster, as on a machine busy with other work) and restores it afterwards.
 #pragma once
 
 #include <algorithm>
