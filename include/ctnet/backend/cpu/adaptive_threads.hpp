@@ -6,9 +6,10 @@
 // re-checking now and then; the results of every call are the same bits for any count (threads.hpp), so the
 // choice changes speed only — that is the premise, and it does not hold yet: with adaptation on, the
 // Trainer's reproducibility test (tests/train/test_end_to_end.cpp, two runs of the same seed) gave other bits
-// in CI, so some op's result still depends on the thread count. Until that op is found, adaptation is OFF by
-// default (every call runs max threads) and set_enabled(true) trades bit-reproducibility for speed on a
-// busy machine. Starts at max. Holds no memory beyond its fixed table (no allocation after construction).
+// in CI. The cause: unless Cpu::set_threads was called, Eigen's GEMM (linear layers) threads itself with
+// OpenMP's count, which ExecutionScope changes per call, and its blocking follows the count. Until Eigen is
+// kept single-threaded in every Model call, adaptation is OFF by default (every call runs max threads), and
+// set_enabled(true) keeps the bits only where Cpu::set_threads has been called. Starts at max. Holds no memory beyond its fixed table (no allocation after construction).
 //
 // Why: OpenMP teams wait at every barrier for their slowest thread. On a machine with other CPU-bound work,
 // a descheduled thread holds the whole team for a time slice, and a step of a small network lasts a few
@@ -52,7 +53,7 @@ class AdaptiveThreads {
     const int index = entry(call, max);
     Entry& e = entries_[std::size_t(index)];
     if (e.probe_calls == 0 && ++e.since_probe >= e.period) start_probe(e, levels(max));
-    if (e.probe_calls == 0) return threads_at(max, e.level);
+    if (e.probe_calls == 0) return threads_at(max, e.level);  // not timed: recording() is false
     active_ = index;
     active_side_ = (e.probe_calls - 1) % 2;  // a probe alternates: the current level, then the neighbour
     return threads_at(max, active_side_ == 0 ? e.level : e.probe_level);
@@ -89,13 +90,15 @@ class AdaptiveThreads {
     last_max_[std::size_t(e.call.kind)] = e.max;
   }
   void cancel() { active_ = -1; }  // the call did not complete: its time says nothing
+  // Whether the call begin() chose for is a probe call, the only kind end() records (so only those need
+  // timing).
+  bool recording() const { return active_ >= 0; }
 
   // The count calls like `call` run with now (max when none has run yet or adaptation is off).
   int threads_for(const ExecutionCall& call, int max) const {
     if (!enabled_ || max <= 1) return max;
     for (const Entry& e : entries_)
-      if (e.used != 0 && e.max == max && e.call.kind == call.kind && e.call.batch == call.batch)
-        return threads_at(max, e.level);
+      if (e.holds(call, max)) return threads_at(max, e.level);
     return max;
   }
 
@@ -111,6 +114,10 @@ class AdaptiveThreads {
     bool probe_fewer_next = true;
     double probe_sum[2] = {0, 0};
     std::uint64_t used = 0;  // when last used (0: free)
+
+    bool holds(const ExecutionCall& c, int m) const {
+      return used != 0 && max == m && call.kind == c.kind && call.batch == c.batch;
+    }
   };
 
   // Level k runs ceil(max / 2^k) threads; the last level runs 1.
@@ -136,12 +143,11 @@ class AdaptiveThreads {
     ++clock_;
     std::size_t oldest = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-      Entry& e = entries_[i];
-      if (e.used != 0 && e.call.kind == call.kind && e.call.batch == call.batch && e.max == max) {
-        e.used = clock_;
+      if (entries_[i].holds(call, max)) {
+        entries_[i].used = clock_;
         return int(i);
       }
-      if (e.used < entries_[oldest].used) oldest = i;
+      if (entries_[i].used < entries_[oldest].used) oldest = i;
     }
     Entry& e = entries_[oldest] = Entry{};
     e.call = call;

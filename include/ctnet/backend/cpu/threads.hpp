@@ -201,15 +201,18 @@ class ExecutionScope {
     threads_before_ = max_threads();
     const int threads = adaptive_->begin(call, threads_before_);
     if (threads != threads_before_) set_team_size(threads);
+    if (!adaptive_->recording()) return;  // only probe calls are timed
     exceptions_before_ = std::uncaught_exceptions();
     start_ = std::chrono::steady_clock::now();
   }
   ~ExecutionScope() {
     if (adaptive_ != nullptr) {
-      if (std::uncaught_exceptions() == exceptions_before_)
-        adaptive_->end(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
-      else
-        adaptive_->cancel();
+      if (adaptive_->recording()) {
+        if (std::uncaught_exceptions() == exceptions_before_)
+          adaptive_->end(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+        else
+          adaptive_->cancel();
+      }
       if (max_threads() != threads_before_) set_team_size(threads_before_);
     }
     detail::current_context_slot() = previous_;
