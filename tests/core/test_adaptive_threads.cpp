@@ -95,7 +95,7 @@ TEST_CASE("eight threads: the count walks down the levels 8, 4, 2, 1 to the fast
   CHECK(b.threads_for(forward128, 3) == 1);
 }
 
-TEST_CASE("each kind of call and batch has its own choice; a new batch starts from its kind's last choice") {
+TEST_CASE("each kind of call and batch has its own choice, and a new batch starts from its kind's last choice") {
   AdaptiveThreads a;
   a.set_enabled(true);
   const ExecutionCall backward128{ExecutionCall::Kind::backward, 128}, forward96{ExecutionCall::Kind::forward, 96};
@@ -115,9 +115,10 @@ TEST_CASE("each kind of call and batch has its own choice; a new batch starts fr
   a.cancel();
 }
 
-TEST_CASE("off (the default), or with one thread, every call runs the given count") {
+TEST_CASE("on by default: off, or with one thread, every call runs the given count") {
+  CHECK(AdaptiveThreads{}.enabled());
   AdaptiveThreads a;
-  CHECK_FALSE(a.enabled());
+  a.set_enabled(false);
   const auto used = run_calls(a, forward128, 2, 500, [](int t) { return t == 2 ? 1e-2 : 1e-3; });
   CHECK(fraction_at(used, 2) == 1.0);
   AdaptiveThreads b;
@@ -129,11 +130,12 @@ namespace {
 using Net = ctnet::Sequential<ctnet::Input<1, 12, 12>, ctnet::Conv2d<4, 3>, ctnet::BatchNorm2d, ctnet::ReLU,
                               ctnet::MaxPool2d<2>, ctnet::Flatten, ctnet::Linear<10>, ctnet::LogSoftmax>;
 
+template <class Network = Net>
 std::vector<float> train_steps(bool adaptive, int steps) {
-  ctnet::Model<Net> model(7, 64);
+  ctnet::Model<Network> model(7, 64);
   model.execution_context().adaptive_threads().set_enabled(adaptive);
   ctnet::SGD<float> sgd(0.05, 0.9);
-  std::vector<float> x(64 * 144), grad(64 * 10);
+  std::vector<float> x(64 * std::size_t(ctnet::Model<Network>::input_size)), grad(64 * 10);
   std::vector<int> labels(64);
   for (int s = 0; s < steps; ++s) {
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7 + std::size_t(s) * 13) % 23) / 23.0f - 0.5f;
@@ -161,4 +163,16 @@ TEST_CASE("a Model's calls restore the calling thread's OpenMP count, and adapti
   CHECK(train_steps(true, 40) == train_steps(false, 40));
   CHECK(ctnet::Cpu::threads() == 1);
   ctnet::Cpu::set_threads(2);
+}
+
+// Each test case runs as its own process (doctest_discover_tests), so here Cpu::set_threads has not been
+// called: the count comes from OMP_NUM_THREADS alone, as in a program that never sets it. Eigen's GEMM
+// would then thread itself with OpenMP's count, which adaptation changes per call, and its blocking
+// follows the count; Model calls keep it single-threaded.
+TEST_CASE("without Cpu::set_threads, Model calls keep Eigen single-threaded and adapting keeps the bits") {
+  using Wide = ctnet::Sequential<ctnet::Input<2, 16, 16>, ctnet::Flatten, ctnet::Linear<256>, ctnet::ReLU,
+                                 ctnet::Linear<10>, ctnet::LogSoftmax>;
+  const std::vector<float> fixed = train_steps<Wide>(false, 60);
+  CHECK(Eigen::nbThreads() == 1);
+  CHECK(train_steps<Wide>(true, 60) == fixed);
 }

@@ -3,13 +3,10 @@
 // Requires: nothing (OpenMP is set by the caller, threads.hpp's ExecutionScope). Guarantees: for each kind
 // of call and batch (ExecutionCall) it picks one of the counts max, max/2, ..., 1 (max: the calling thread's
 // OpenMP thread count, Cpu::set_threads or OMP_NUM_THREADS) and keeps the one whose calls take least time,
-// re-checking now and then; the results of every call are the same bits for any count (threads.hpp), so the
-// choice changes speed only — that is the premise, and it does not hold yet: with adaptation on, the
-// Trainer's reproducibility test (tests/train/test_end_to_end.cpp, two runs of the same seed) gave other bits
-// in CI. The cause: unless Cpu::set_threads was called, Eigen's GEMM (linear layers) threads itself with
-// OpenMP's count, which ExecutionScope changes per call, and its blocking follows the count. Until Eigen is
-// kept single-threaded in every Model call, adaptation is OFF by default (every call runs max threads), and
-// set_enabled(true) keeps the bits only where Cpu::set_threads has been called. Starts at max. Holds no memory beyond its fixed table (no allocation after construction).
+// re-checking now and then; the results of every call are the same bits for any count (threads.hpp keeps
+// Eigen's own GEMM threading off in every Model call, since its blocking would follow the count), so the
+// choice changes speed only. On by default; set_enabled(false) runs every call with max threads. Starts
+// at max. Holds no memory beyond its fixed table (no allocation after construction).
 //
 // Why: OpenMP teams wait at every barrier for their slowest thread. On a machine with other CPU-bound work,
 // a descheduled thread holds the whole team for a time slice, and a step of a small network lasts a few
@@ -163,7 +160,7 @@ class AdaptiveThreads {
   std::uint64_t clock_ = 0;
   int active_ = -1;  // the entry of the probe call under way, -1: none
   int active_side_ = 0;
-  bool enabled_ = false;
+  bool enabled_ = true;
 };
 
 }  // namespace ctnet::cpu

@@ -19,8 +19,9 @@
 // network, so it stays out of every layer's signature and of Context<T>.
 //
 // Each Model call's scope also sets the calling thread's OpenMP thread count for the call to what the
-// context's AdaptiveThreads chose (adaptive_threads.hpp; off by default: at most Cpu::set_threads' count,
-// fewer when timing shows fewer run faster, as on a machine busy with other work) and restores it afterwards.
+// context's AdaptiveThreads chose (adaptive_threads.hpp: at most Cpu::set_threads' count, fewer when timing
+// shows fewer run faster, as on a machine busy with other work) and restores it afterwards; Eigen's own
+// threading is kept off, so that the count changes speed only.
 #pragma once
 
 #include <algorithm>
@@ -59,6 +60,18 @@ inline int thread_id() {
 #endif
 }
 
+// Eigen's own GEMM threading stays off: its blocking depends on the thread count, which would make results
+// depend on it too, and Model calls change the OpenMP count per call (AdaptiveThreads); the products it
+// serves here (linear layers, double) are small. Eigen keeps that setting in one process-wide variable:
+// written once, under the guard of a static's initialisation, so host threads calling this at the same
+// time do not race on it.
+inline void keep_eigen_single_threaded() {
+  [[maybe_unused]] static const bool eigen_single_threaded = [] {
+    Eigen::setNbThreads(1);
+    return true;
+  }();
+}
+
 // OpenMP keeps the thread count per host thread (the nthreads-var ICV of its initial task): this sets it
 // for teams started by the calling thread only; another host thread starts from OMP_NUM_THREADS (or the
 // core count) until it calls this too.
@@ -66,14 +79,7 @@ inline void set_num_threads(int n) {
 #ifdef _OPENMP
   omp_set_num_threads(n < 1 ? 1 : n);
 #endif
-  // Eigen's own GEMM threading stays off: its blocking depends on the thread count, which would make
-  // results depend on it too; the products it serves here (linear layers, double) are small. Eigen keeps
-  // that setting in one process-wide variable: written once, under the guard of a static's initialisation,
-  // so host threads calling this at the same time do not race on it.
-  [[maybe_unused]] static const bool eigen_single_threaded = [] {
-    Eigen::setNbThreads(1);
-    return true;
-  }();
+  keep_eigen_single_threaded();
 }
 
 // Scratch slots a kernel may use at once per thread (e.g. im2col columns and weight-gradient partials).
@@ -197,6 +203,7 @@ class ExecutionScope {
     detail::current_context_slot() = &context;
   }
   ExecutionScope(ExecutionContext& context, const ExecutionCall& call) noexcept : ExecutionScope(context) {
+    keep_eigen_single_threaded();
     adaptive_ = &context.adaptive_threads();
     threads_before_ = max_threads();
     const int threads = adaptive_->begin(call, threads_before_);
