@@ -12,6 +12,8 @@ packages=(g++ cmake make libeigen3-dev doctest-dev zlib1g-dev)
 packages+=(clang-19 libclang-rt-19-dev libomp-19-dev)
 # Data-parallel training (ctnet::mpi) and its tests under mpiexec (tests/dist).
 packages+=(libopenmpi-dev openmpi-bin)
+# tests/dist/two_hosts.sh: two ranks in two network namespaces (ip netns, veth) with their own host names.
+packages+=(iproute2 util-linux)
 # tests/torch (ctnet <-> PyTorch, label unit; they skip without it) and scripts/ctnet_torch.py: PyTorch 1.13
 # and NumPy for /usr/bin/python3. Large (~1 GB installed), but CI must run those tests.
 packages+=(python3-torch python3-numpy)
