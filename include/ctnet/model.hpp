@@ -193,12 +193,17 @@ class Model {
     c.training = training_;
     c.seed = seed_;
     c.step = step_;
+    c.first_row = first_row_;
     return c;
   }
 
   std::uint64_t seed() const { return seed_; }
   std::uint64_t step() const { return step_; }
   void set_step(std::uint64_t s) { step_ = s; }
+  // Data parallelism: the global batch's row the next training batches start at (Context::first_row), so
+  // dropout draws the global batch's masks for them; 0 (the default) in one process.
+  void set_first_row(std::uint64_t row) { first_row_ = row; }
+  std::uint64_t first_row() const { return first_row_; }
 
   static std::vector<NamedTensor> named_parameters() { return named<true>(); }
   static std::vector<NamedTensor> named_buffers() { return named<false>(); }
@@ -247,6 +252,7 @@ class Model {
 
   std::uint64_t seed_;
   std::uint64_t step_ = 0;
+  std::uint64_t first_row_ = 0;
   long max_batch_ = 0;
   long max_inference_batch_ = 0;
   long last_batch_ = 0;

@@ -8,7 +8,9 @@
 //      running statistics by default (they differ across ranks), identical ones with BufferSync::average and
 //      sync_batch_norm, and with sync_batch_norm one process's steps for a network with batch norm;
 //   4. a non-finite step on one rank stops all ranks; sharded evaluation sums the shards' figures;
-//   5. a training state saved by rank 0 after epoch 1 and loaded by every rank resumes to the bits of the
+//   5. dropout: N ranks draw the global batch's masks (units numbered by global row), so a network with every
+//      kind of dropout (and synchronised batch norm) takes one process's steps within the same tolerance;
+//   6. a training state saved by rank 0 after epoch 1 and loaded by every rank resumes to the bits of the
 //      uninterrupted run (parameters on every rank, rank 0's buffers).
 // Prints one line per check on rank 0; exit status 1 when any fails on any rank.
 #include <ctnet/dist/mpi_communicator.hpp>
@@ -40,6 +42,9 @@ namespace {
 using Plain = Sequential<Input<1, 28, 28>, Conv2d<4, 3>, ReLU, MaxPool2d<4>, Flatten, Linear<10>, LogSoftmax>;
 using Norm = Sequential<Input<1, 28, 28>, Conv2d<4, 3, NoBias>, BatchNorm2d, ReLU, MaxPool2d<4>, Flatten,
                         Linear<10>, LogSoftmax>;
+// Every kind of dropout: the fused BatchNorm -> ReLU -> Dropout chain, Dropout2d and element Dropout.
+using Dropped = Sequential<Input<1, 28, 28>, Conv2d<4, 3, NoBias>, BatchNorm2d, ReLU, Dropout<0.1f>, Conv2d<6, 3>, ReLU,
+                           Dropout2d<0.2f>, MaxPool2d<4>, Flatten, Dropout<0.3f>, Linear<10>, LogSoftmax>;
 
 constexpr int batch_size = 32;
 // N ranks against one process, largest |difference| over the parameters after 2 epochs, relative to the
@@ -249,6 +254,34 @@ void sync_batch_norm(Checks& c, const Dataset& data) {
   }
 }
 
+// Dropout keys its masks by the unit's row in the global batch: rank r's rows get the masks one process
+// gives them, so the steps match one process's as closely as without dropout (rank 0's masks on every rank,
+// as each rank numbering its own rows from 0 would give, are off by far more).
+void dropout(Checks& c, const Dataset& data) {
+  Communicator& comm = c.comm;
+  DataLoader loader(data, loader_options(comm));
+  Run<Dropped> run(13, comm, BufferSync::sync_batch_norm);
+  run.epoch(loader, 1);
+  const EpochResult second = run.epoch(loader, 2);
+  SingleProcessCommunicator single;
+  DataLoader single_loader(data, loader_options(single));
+  Run<Dropped> reference(13, single);
+  reference.epoch(single_loader, 1);
+  const EpochResult ref_second = reference.epoch(single_loader, 2);
+  const std::vector<float> got = run.model.read_parameters(), want = reference.model.read_parameters();
+  const double d = relative_difference(got, want);
+  char text[220];
+  std::snprintf(text, sizeof text,
+                "dropout (fused chain, Dropout2d, Dropout): %d rank(s) match one process: parameters %.3g <= %.0e; "
+                "epoch loss %.9g vs %.9g",
+                comm.size(), d, equivalence_tolerance, second.train.loss, ref_second.train.loss);
+  const bool close = comm.size() == 1
+                         ? got == want && second.train.loss == ref_second.train.loss
+                         : d <= equivalence_tolerance && std::fabs(second.train.loss - ref_second.train.loss) <=
+                                                             1e-6 * std::fabs(ref_second.train.loss);
+  c.expect(close, text);
+}
+
 void resume(Checks& c, const Dataset& data) {
   Communicator& comm = c.comm;
   double pid = double(::getpid());  // rank 0's: one file per job
@@ -305,6 +338,7 @@ int main(int argc, char** argv) {
     batch_norm(checks, data);
     nonfinite(checks, data);
     sync_batch_norm(checks, data);
+    dropout(checks, data);
     resume(checks, data);
     failed = checks.failed;
     if (comm.is_root()) std::printf("%d check(s) failed on %d rank(s)\n", failed, comm.size());

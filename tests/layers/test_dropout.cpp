@@ -83,3 +83,54 @@ TEST_CASE("the CPU's blocked dropout draws the masks of the per-element kernel b
     if (t > 0) CHECK(float(t - 1) / 16777216.0f < p);
   }
 }
+
+TEST_CASE("a batch that starts at row r of the global batch draws those rows' masks (data parallelism)") {
+  constexpr long n = 7 * (64 * 9 + 21);  // whole units of 1 and of 7 elements
+  std::vector<float> x(n), whole(n);
+  for (long i = 0; i < n; ++i) x[std::size_t(i)] = float(i % 13) + 0.25f;
+  for (long unit_size : {1L, 7L}) {
+    Cpu::dropout_forward(x.data(), whole.data(), nullptr, n, 8, 4, 2, unit_size, 0.4f);
+    // Shifts within a 64-unit word, a whole word, and more than one word.
+    for (long first : {1L, 37L, 64L, 130L}) {
+      const long offset = first * unit_size, rest = n - offset;
+      const auto count = static_cast<std::size_t>(rest);
+      std::vector<float> part(count), back(count), redrawn(count);
+      std::vector<std::uint32_t> mask(std::size_t((rest / unit_size + 31) / 32) + 1);
+      Cpu::dropout_forward(x.data() + offset, part.data(), mask.data(), rest, 8, 4, 2, unit_size, 0.4f,
+                           std::uint64_t(first));
+      CHECK(std::equal(part.begin(), part.end(), whole.begin() + offset));
+      Cpu::dropout_backward(x.data() + offset, back.data(), mask.data(), rest, 8, 4, 2, unit_size, 0.4f,
+                            std::uint64_t(first));
+      Cpu::dropout_backward(x.data() + offset, redrawn.data(), nullptr, rest, 8, 4, 2, unit_size, 0.4f,
+                            std::uint64_t(first));
+      CHECK(back == part);
+      CHECK(redrawn == part);
+      for (long i = 0; i < rest; ++i)
+        kernels::dropout_apply(i, x.data() + offset, back.data(), 8, 4, 2, unit_size, 0.4f, std::uint64_t(first));
+      CHECK(back == part);
+    }
+  }
+  // The fused chain's mask drawing (BatchNorm -> ReLU -> Dropout): the same bits.
+  std::vector<std::uint32_t> all(std::size_t((n + 31) / 32) + 1), tail(all.size());
+  cpu::dropout_draw_mask(all.data(), n, 8, 4, 2, 0.4f, 0);
+  cpu::dropout_draw_mask(tail.data(), n - 37, 8, 4, 2, 0.4f, 37);
+  for (long u = 0; u < n - 37; ++u)
+    CHECK(bool((tail[std::size_t(u / 32)] >> (u % 32)) & 1) ==
+          bool((all[std::size_t((u + 37) / 32)] >> ((u + 37) % 32)) & 1));
+}
+
+TEST_CASE("Model::set_first_row: rows 4.. of a global batch, trained alone, get the whole batch's outputs") {
+  using Net = Sequential<Input<3, 4, 5>, Dropout2d<0.4f>, Dropout<0.3f>>;
+  constexpr long rows = 10, size = 3 * 4 * 5;
+  std::vector<float> x(rows * size);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 11) + 1.0f;
+  Model<Net> whole(3, rows), part(3, rows);
+  const float* all = whole.forward(x.data(), rows);
+  const std::vector<float> want(all + 4 * size, all + rows * size);
+  part.set_first_row(4);
+  const float* got = part.forward(x.data() + 4 * size, rows - 4);
+  CHECK(std::equal(want.begin(), want.end(), got));
+  Model<Net> unshifted(3, rows);  // numbering its rows from 0 gives other masks
+  const float* other = unshifted.forward(x.data() + 4 * size, rows - 4);
+  CHECK_FALSE(std::equal(want.begin(), want.end(), other));
+}

@@ -50,6 +50,10 @@ struct Context {
   // Distinguishes layers nested in different branches that share a position within their block
   // (0 at the top level); dropout keys its masks with seed ^ salt.
   std::uint64_t salt = 0;
+  // The row of the global batch this batch starts at: 0 in one process; under data parallelism a rank's
+  // share starts further in. Dropout numbers its units by global row, so N ranks draw the masks of the
+  // global batch that one process would.
+  std::uint64_t first_row = 0;
 
   // The context of child `index` of the composite layer at `position`.
   Context child(long param_offset, long buffer_offset, long work_offset, int position, std::size_t index) const {

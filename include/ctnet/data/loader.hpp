@@ -83,6 +83,7 @@ struct Batch {
   std::vector<int> indices;   // dataset index of each sample
   int size = 0;               // this shard's rows (may be 0 when sharded); all of them otherwise
   int global_size = 0;        // the rows of the global batch, over all shards
+  int first_row = 0;          // the global batch's row this shard's first row is (0 unsharded)
 };
 
 class DataLoader {
@@ -206,6 +207,7 @@ class DataLoader {
     const std::size_t pixels = static_cast<std::size_t>(data_.image_size());
     b.size = size;
     b.global_size = global_size;
+    b.first_row = first - global_first;
     b.images.resize(static_cast<std::size_t>(size) * pixels);
     b.labels.resize(static_cast<std::size_t>(size));
     b.indices.resize(static_cast<std::size_t>(size));

@@ -2,7 +2,8 @@
 //
 // Requires: 0 <= P < 1; Dropout2d a CxHxW input. Guarantees: in training each unit is zeroed with
 // probability P and survivors scaled by 1/(1-P); in eval the layer is the identity. The mask is a pure
-// function of (model seed, training step, layer position, element), so a run repeats exactly and the
+// function of (model seed, training step, layer position, element of the global batch), so a run repeats
+// exactly, N data-parallel ranks draw one process's masks, and the
 // CPU and CUDA backends draw the same masks. Training keeps the mask as bits in the layer's workspace
 // (a backend may draw it again instead).
 #pragma once
@@ -37,10 +38,18 @@ struct BoundDropout : BoundLayerBase<In, In, Position> {
     return reinterpret_cast<std::uint32_t*>(ctx.work);
   }
 
+  // Units are numbered over the global batch (Context::first_row), so a data-parallel rank draws the masks
+  // of its rows of the global batch.
+  template <class T>
+  static std::uint64_t first_unit(const Context<T>& ctx) {
+    return ctx.first_row * std::uint64_t(In::size / UnitSize);
+  }
+
   template <class B, class T>
   static void forward(const Context<T>& ctx, const T* x, T* y, long n) {
     if (ctx.training && P > 0.0f)
-      B::dropout_forward(x, y, mask(ctx), n * In::size, ctx.seed ^ ctx.salt, ctx.step, Position, UnitSize, P);
+      B::dropout_forward(x, y, mask(ctx), n * In::size, ctx.seed ^ ctx.salt, ctx.step, Position, UnitSize, P,
+                         first_unit(ctx));
     else
       B::copy(x, y, n * In::size);
   }
@@ -49,7 +58,7 @@ struct BoundDropout : BoundLayerBase<In, In, Position> {
     if (!gx) return;
     if (ctx.training && P > 0.0f)
       B::dropout_backward(gy, gx, const_cast<const std::uint32_t*>(mask(ctx)), n * In::size, ctx.seed ^ ctx.salt,
-                          ctx.step, Position, UnitSize, P);
+                          ctx.step, Position, UnitSize, P, first_unit(ctx));
     else
       B::copy(gy, gx, n * In::size);
   }

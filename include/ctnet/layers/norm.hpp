@@ -66,10 +66,11 @@ struct BoundBatchNorm : BoundLayerBase<In, In, Position> {
   template <class B, class T>
   static void forward_chain(const Context<T>& ctx, const T* x, T* y, long n, std::uint32_t* mask,
                             std::uint64_t dropout_seed, int dropout_position, float p) {
+    const std::uint64_t first_unit = ctx.first_row * std::uint64_t(C * Spatial);  // element dropout
     T* mean = ctx.work + workspace_per_sample * n;
-    B::template batchnorm_relu_dropout_forward_train<C, Spatial>(x, y, mean, mean + C, ctx.params, ctx.params + C,
-                                                                 ctx.buffers, ctx.buffers + C, n, momentum, eps,
-                                                                 mask, dropout_seed, ctx.step, dropout_position, p);
+    B::template batchnorm_relu_dropout_forward_train<C, Spatial>(
+        x, y, mean, mean + C, ctx.params, ctx.params + C, ctx.buffers, ctx.buffers + C, n, momentum, eps, mask,
+        dropout_seed, ctx.step, dropout_position, p, first_unit);
   }
   // Its backward from the chain's input x and the gradient of its output; gy and gx may be the same buffer.
   template <class B, class T>

@@ -152,6 +152,7 @@ class Trainer {
       model_.zero_grad();
       double batch_loss = 0;
       if (batch.size > 0) {
+        model_.set_first_row(std::uint64_t(batch.first_row));  // dropout draws the global batch's masks
         const T* out = model_.forward(batch.images.data(), batch.size);
         batch_loss = double(loss_.forward(out, batch.labels.data(), batch.size, classes));
         stats[0] = batch_loss * batch.size;

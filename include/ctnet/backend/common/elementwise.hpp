@@ -41,12 +41,13 @@ CTNET_HD inline bool dropout_keep(std::uint64_t seed, std::uint64_t step, int po
           8) >= dropout_threshold(p);
 }
 
-// `unit_size` elements share one mask bit: 1 for Dropout, H*W for Dropout2d (whole channels).
+// `unit_size` elements share one mask bit: 1 for Dropout, H*W for Dropout2d (whole channels); element i
+// is in unit first_unit + i / unit_size (first_unit: the units of the global batch's rows before this one's).
 template <class T>
 CTNET_HD inline void dropout_apply(long i, const T* x, T* y, std::uint64_t seed, std::uint64_t step, int position,
-                                   long unit_size, float p) {
+                                   long unit_size, float p, std::uint64_t first_unit = 0) {
   const T scale = T(1) / (T(1) - T(p));
-  y[i] = dropout_keep(seed, step, position, i / unit_size, p) ? x[i] * scale : T(0);
+  y[i] = dropout_keep(seed, step, position, long(first_unit + std::uint64_t(i / unit_size)), p) ? x[i] * scale : T(0);
 }
 
 // Max over one output's window; ties go to the first element in row-major window order (as PyTorch).

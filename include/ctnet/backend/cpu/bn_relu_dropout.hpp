@@ -97,13 +97,13 @@ struct BnReluDropoutOps {
   // the chain's backward recomputes it from x). Every value is the one the three layers compute one after
   // another.
   template <int C, long Spatial, class T>
-  static void batchnorm_relu_dropout_forward_train(const T* x, T* y, T* mean, T* inv_std, const T* gamma,
-                                                   const T* beta, T* running_mean, T* running_var, long n,
-                                                   double momentum, double eps, std::uint32_t* mask,
-                                                   std::uint64_t seed, std::uint64_t step, int position, float p) {
+  static void batchnorm_relu_dropout_forward_train(const T* x, T* y, T* mean, T* inv_std, const T* gamma, const T* beta,
+                                                   T* running_mean, T* running_var, long n, double momentum, double eps,
+                                                   std::uint32_t* mask, std::uint64_t seed, std::uint64_t step,
+                                                   int position, float p, std::uint64_t first_unit) {
     batchnorm_batch_statistics<C, Spatial>(x, mean, inv_std, running_mean, running_var, n, momentum, eps);
     const long total = n * C * Spatial;
-    if (mask) dropout_draw_mask(mask, total, seed, step, position, p);
+    if (mask) dropout_draw_mask(mask, total, seed, step, position, p, first_unit);
     const T scale = T(1) / (T(1) - T(p));
 #pragma omp parallel for schedule(static) if (total > 16384)
     for (long plane = 0; plane < n * C; ++plane) {

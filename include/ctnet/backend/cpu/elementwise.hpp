@@ -41,6 +41,17 @@ inline std::uint64_t dropout_keep_word(std::uint64_t seed, std::uint64_t draw, l
   return word;
 }
 
+// The keep bits of units first_unit + 64g .. first_unit + 64g + 63 (bit j: unit first_unit + 64g + j): the
+// aligned word when first_unit is a multiple of 64 (always in one process), else spliced from two.
+inline std::uint64_t dropout_keep_word_at(std::uint64_t seed, std::uint64_t draw, std::uint64_t first_unit, long group,
+                                          std::uint32_t threshold) {
+  const long aligned = long(first_unit / 64) + group;
+  const unsigned shift = unsigned(first_unit % 64);
+  const std::uint64_t low = dropout_keep_word(seed, draw, aligned, threshold);
+  if (shift == 0) return low;
+  return low >> shift | dropout_keep_word(seed, draw, aligned + 1, threshold) << (64 - shift);
+}
+
 // Group g's 64 keep bits into the 32-bit mask words 2g and 2g+1 (the second only if the mask has it).
 inline void store_keep_word(std::uint32_t* mask, long g, long words, std::uint64_t word) {
   mask[2 * g] = static_cast<std::uint32_t>(word);
@@ -68,10 +79,11 @@ inline void apply_keep_word(const T* x, T* y, std::uint64_t word, long count, T 
 // Keep masks are stored one bit per unit in 32-bit words (bit u % 32 of word u / 32): forward fills
 // them, backward reads them, so backward costs a multiply per element instead of a second round of Philox.
 // Forward (mask_in null: draw the masks, and store them in mask_out if it is not null) or backward
-// (mask_in: the bits forward stored). x is the input or the output gradient.
+// (mask_in: the bits forward stored). x is the input or the output gradient; its first unit is unit
+// first_unit of the global batch.
 template <class T>
-void dropout_masked(const T* x, T* y, const std::uint32_t* mask_in, std::uint32_t* mask_out, long n,
-                    std::uint64_t seed, std::uint64_t step, int position, long unit_size, float p) {
+void dropout_masked(const T* x, T* y, const std::uint32_t* mask_in, std::uint32_t* mask_out, long n, std::uint64_t seed,
+                    std::uint64_t step, int position, long unit_size, float p, std::uint64_t first_unit) {
   const std::uint32_t threshold = kernels::dropout_threshold(p);
   const T scale = T(1) / (T(1) - T(p));
   const std::uint64_t draw = kernels::dropout_draw(step, position);
@@ -84,7 +96,7 @@ void dropout_masked(const T* x, T* y, const std::uint32_t* mask_in, std::uint32_
       word = mask_in[2 * g];
       if (2 * g + 1 < words) word |= std::uint64_t(mask_in[2 * g + 1]) << 32;
     } else {
-      word = dropout_keep_word(seed, draw, g, threshold);
+      word = dropout_keep_word_at(seed, draw, first_unit, g, threshold);
       if (mask_out) {
         store_keep_word(mask_out, g, words, word);
       }
@@ -103,15 +115,16 @@ void dropout_masked(const T* x, T* y, const std::uint32_t* mask_in, std::uint32_
   }
 }
 
-// Only the keep bits of `units` units (unit size 1), for a fused chain that applies them itself.
+// Only the keep bits of `units` units (unit size 1, the first is unit first_unit of the global batch), for
+// a fused chain that applies them itself.
 inline void dropout_draw_mask(std::uint32_t* mask, long units, std::uint64_t seed, std::uint64_t step, int position,
-                              float p) {
+                              float p, std::uint64_t first_unit) {
   const std::uint32_t threshold = kernels::dropout_threshold(p);
   const std::uint64_t draw = kernels::dropout_draw(step, position);
   const long groups = (units + 63) / 64, words = (units + 31) / 32;
 #pragma omp parallel for schedule(static) if (units > 16384)
   for (long g = 0; g < groups; ++g) {
-    const std::uint64_t word = dropout_keep_word(seed, draw, g, threshold);
+    const std::uint64_t word = dropout_keep_word_at(seed, draw, first_unit, g, threshold);
     store_keep_word(mask, g, words, word);
   }
 }
@@ -125,18 +138,20 @@ struct ElementwiseOps {
   static void relu_backward(const T* y, const T* gy, T* gx, long n) {
     for_each_index(n, [=](long i) { kernels::relu_backward(i, y, gy, gx); });
   }
-  // mask (may be null): receives the keep bits, ceil(units / 32) words, for backward.
+  // mask (may be null): receives the keep bits, ceil(units / 32) words, for backward. first_unit: the units
+  // of the global batch before this batch's first (kernels::dropout_apply).
   template <class T>
   static void dropout_forward(const T* x, T* y, std::uint32_t* mask, long n, std::uint64_t seed, std::uint64_t step,
-                              int position, long unit_size, float p) {
-    dropout_masked(x, y, nullptr, mask, n, seed, step, position, unit_size, p);
+                              int position, long unit_size, float p, std::uint64_t first_unit = 0) {
+    dropout_masked(x, y, nullptr, mask, n, seed, step, position, unit_size, p, first_unit);
   }
   // The forward mask and scale applied to the gradient: read from `mask` if forward stored it there,
   // drawn again otherwise.
   template <class T>
   static void dropout_backward(const T* gy, T* gx, const std::uint32_t* mask, long n, std::uint64_t seed,
-                               std::uint64_t step, int position, long unit_size, float p) {
-    dropout_masked(gy, gx, mask, nullptr, n, seed, step, position, unit_size, p);
+                               std::uint64_t step, int position, long unit_size, float p,
+                               std::uint64_t first_unit = 0) {
+    dropout_masked(gy, gx, mask, nullptr, n, seed, step, position, unit_size, p, first_unit);
   }
   template <class T>
   static void copy(const T* x, T* y, long n) {

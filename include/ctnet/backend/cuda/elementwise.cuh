@@ -23,9 +23,10 @@ __global__ void relu_backward_kernel(const T* y, const T* gy, T* gx, long n) {
 }
 template <class T>
 __global__ void dropout_kernel(const T* x, T* y, long n, std::uint64_t seed, std::uint64_t step,
-                               const std::uint64_t* step_offset, int position, long unit_size, float p) {
+                               const std::uint64_t* step_offset, int position, long unit_size, float p,
+                               std::uint64_t first_unit) {
   const std::uint64_t s = step + (step_offset ? *step_offset : 0);
-  CTNET_CUDA_FOR(i, n) kernels::dropout_apply(i, x, y, seed, s, position, unit_size, p);
+  CTNET_CUDA_FOR(i, n) kernels::dropout_apply(i, x, y, seed, s, position, unit_size, p, first_unit);
 }
 
 struct ElementwiseOps {
@@ -41,18 +42,19 @@ struct ElementwiseOps {
   }
   template <class T>
   // The mask argument is unused: on the GPU drawing the mask again in backward is cheaper than storing it.
-  static void dropout_forward(const T* x, T* y, std::uint32_t* /*mask*/, long n, std::uint64_t seed, std::uint64_t step, int position,
-                              long unit_size, float p) {
+  static void dropout_forward(const T* x, T* y, std::uint32_t* /*mask*/, long n, std::uint64_t seed, std::uint64_t step,
+                              int position, long unit_size, float p, std::uint64_t first_unit = 0) {
     dropout_kernel<<<grid_for(n), block_threads, 0, stream()>>>(x, y, n, seed, step, graph_step_counter(), position,
-                                                                unit_size, p);
+                                                                unit_size, p, first_unit);
     CTNET_CUDA_CHECK_LAUNCH("dropout_kernel (forward)");
   }
   // The same mask and scale applied to the gradient.
   template <class T>
-  static void dropout_backward(const T* gy, T* gx, const std::uint32_t* /*mask*/, long n, std::uint64_t seed, std::uint64_t step, int position,
-                               long unit_size, float p) {
+  static void dropout_backward(const T* gy, T* gx, const std::uint32_t* /*mask*/, long n, std::uint64_t seed,
+                               std::uint64_t step, int position, long unit_size, float p,
+                               std::uint64_t first_unit = 0) {
     dropout_kernel<<<grid_for(n), block_threads, 0, stream()>>>(gy, gx, n, seed, step, graph_step_counter(), position,
-                                                                unit_size, p);
+                                                                unit_size, p, first_unit);
     CTNET_CUDA_CHECK_LAUNCH("dropout_kernel (backward)");
   }
   template <class T>
