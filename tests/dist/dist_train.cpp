@@ -215,21 +215,39 @@ void nonfinite(Checks& c, const Dataset& data) {
            "a non-finite step on the last rank stops every rank at step 1, before the update");
 }
 
+// Two epochs of Net on the ranks with SyncBatchNorm against one process from the same seed.
+struct AgainstOneProcess {
+  double parameters = 0, buffers = 0;  // relative_difference of each
+  bool identical = false;              // parameters and epoch loss, bit for bit
+  EpochResult second, reference_second;
+};
+
+template <class Net>
+AgainstOneProcess against_one_process(Communicator& comm, const Dataset& data, std::uint64_t seed) {
+  DataLoader loader(data, loader_options(comm));
+  Run<Net> run(seed, comm, BufferSync::sync_batch_norm);
+  AgainstOneProcess r;
+  run.epoch(loader, 1);
+  r.second = run.epoch(loader, 2);
+  SingleProcessCommunicator single;
+  DataLoader single_loader(data, loader_options(single));
+  Run<Net> reference(seed, single);
+  reference.epoch(single_loader, 1);
+  r.reference_second = reference.epoch(single_loader, 2);
+  const std::vector<float> got = run.model.read_parameters(), want = reference.model.read_parameters();
+  r.parameters = relative_difference(got, want);
+  r.buffers = relative_difference(run.model.read_buffers(), reference.model.read_buffers());
+  r.identical = got == want && r.second.train.loss == r.reference_second.train.loss;
+  return r;
+}
+
 // SyncBatchNorm: a network with batch norm on N ranks takes one process's steps (up to summation order);
 // a global batch with fewer rows than ranks is refused on every rank.
 void sync_batch_norm(Checks& c, const Dataset& data) {
   Communicator& comm = c.comm;
-  DataLoader loader(data, loader_options(comm));
-  Run<Norm> run(9, comm, BufferSync::sync_batch_norm);
-  run.epoch(loader, 1);
-  const EpochResult second = run.epoch(loader, 2);
-  SingleProcessCommunicator single;
-  DataLoader single_loader(data, loader_options(single));
-  Run<Norm> reference(9, single);
-  reference.epoch(single_loader, 1);
-  const EpochResult ref_second = reference.epoch(single_loader, 2);
-  const double dp = relative_difference(run.model.read_parameters(), reference.model.read_parameters());
-  const double db = relative_difference(run.model.read_buffers(), reference.model.read_buffers());
+  const AgainstOneProcess r = against_one_process<Norm>(comm, data, 9);
+  const EpochResult &second = r.second, &ref_second = r.reference_second;
+  const double dp = r.parameters, db = r.buffers;
   char text[220];
   std::snprintf(text, sizeof text,
                 "sync_batch_norm: %d rank(s) match one process with batch norm: parameters %.3g, running "
@@ -259,26 +277,16 @@ void sync_batch_norm(Checks& c, const Dataset& data) {
 // as each rank numbering its own rows from 0 would give, are off by far more).
 void dropout(Checks& c, const Dataset& data) {
   Communicator& comm = c.comm;
-  DataLoader loader(data, loader_options(comm));
-  Run<Dropped> run(13, comm, BufferSync::sync_batch_norm);
-  run.epoch(loader, 1);
-  const EpochResult second = run.epoch(loader, 2);
-  SingleProcessCommunicator single;
-  DataLoader single_loader(data, loader_options(single));
-  Run<Dropped> reference(13, single);
-  reference.epoch(single_loader, 1);
-  const EpochResult ref_second = reference.epoch(single_loader, 2);
-  const std::vector<float> got = run.model.read_parameters(), want = reference.model.read_parameters();
-  const double d = relative_difference(got, want);
+  const AgainstOneProcess r = against_one_process<Dropped>(comm, data, 13);
+  const double loss = r.second.train.loss, reference = r.reference_second.train.loss;
   char text[220];
   std::snprintf(text, sizeof text,
                 "dropout (fused chain, Dropout2d, Dropout): %d rank(s) match one process: parameters %.3g <= %.0e; "
                 "epoch loss %.9g vs %.9g",
-                comm.size(), d, equivalence_tolerance, second.train.loss, ref_second.train.loss);
-  const bool close = comm.size() == 1
-                         ? got == want && second.train.loss == ref_second.train.loss
-                         : d <= equivalence_tolerance && std::fabs(second.train.loss - ref_second.train.loss) <=
-                                                             1e-6 * std::fabs(ref_second.train.loss);
+                comm.size(), r.parameters, equivalence_tolerance, loss, reference);
+  const bool close = comm.size() == 1 ? r.identical
+                                      : r.parameters <= equivalence_tolerance &&
+                                            std::fabs(loss - reference) <= 1e-6 * std::fabs(reference);
   c.expect(close, text);
 }
 
