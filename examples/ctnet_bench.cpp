@@ -11,16 +11,17 @@
 // the same run (examples/common/fma_ceiling.hpp); every other line gives its gflops and ceiling_fraction.
 // --per-layer adds one line per layer with its forward and backward time at the training batch.
 // --compete N runs N CPU-bound processes beside the benchmarks (not beside the ceiling): a busy machine,
-// measured the same way every time.
+// measured the same way every time. Under mpirun with more than one rank it refuses to start (one error line).
 //
 // --device cuda (a CUDA build; examples/cuda/ctnet_bench.cu) prints GPU lines instead: time_to_accuracy
 // (the flagship recipe until --target test accuracy, timed from program start including data upload),
 // then train (batch 128 and 512, graph-captured steps) and infer (batch 1000) for both networks.
-#include <array>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -28,8 +29,8 @@
 #include <utility>
 #include <vector>
 
-#include <ctnet/ctnet.hpp>
 #include <ctnet/core/json.hpp>
+#include <ctnet/ctnet.hpp>
 #include <ctnet/data/mnist.hpp>
 #include <ctnet/data/transforms.hpp>
 #include <ctnet/inspect/profile.hpp>
@@ -261,8 +262,18 @@ int bench(const BenchOptions& o) {
   return print_all();
 }
 
+// One process is measured: N copies started by mpirun would share the cores and each report a slowed figure.
+void refuse_several_ranks() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* size = std::getenv(name); size && std::string(size) != "1")
+      throw ctnet::OptionError(std::string("started by mpirun with ") + size +
+                               " ranks: ctnet_bench measures one process (for data-parallel training speed, run "
+                               "scripts/dist_bench.sh)");
+}
+
 int run(int argc, char** argv) {
   const auto program_start = std::chrono::steady_clock::now();
+  refuse_several_ranks();
   BenchOptions o;
   using examples::default_text;
   examples::CommandLine cli("ctnet_bench", "Speed of ctnet on the reference S4-GAP network or the flagship, as JSON "

@@ -2,11 +2,16 @@
 //
 // Two inputs, two heads, one loss per head. --sum-loss nll (default) treats the sum as one of 19
 // classes; --sum-loss mse regresses it as one number and rounds, as the course notes did. --save keeps the
-// training state after every epoch and --resume continues it to the same bits (common/resume.hpp).
+// training state after every epoch and --resume continues it to the same bits (common/resume.hpp). Under
+// mpirun the training is data-parallel as in the other examples (common/mnist_example.hpp): every rank
+// trains on its share of each global batch, the gradients are summed in rank order, batch-norm statistics
+// are per replica, and rank 0 alone prints, evaluates, writes the CSV and saves.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <sstream>
 
 #include <ctnet/data/paired_digits.hpp>
@@ -41,24 +46,35 @@ struct AdderMetrics {
 };
 
 template <class Net>
-int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig& c, bool mse) {
-  Cpu::set_threads(o.threads);
+int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig& c, bool mse,
+              examples::Distributed& dist) {
+  Communicator& comm = dist.comm();
+  const int ranks = comm.size();
+  const int threads = examples::threads_per_rank(o, ranks);
+  Cpu::set_threads(threads);
   std::cout << c.description << "\n\n";
   summary<Net>(std::cout);
   // The image input is the network's first; labels are digits 0-9, so every sum is one of the 19 classes.
   using ImageShape = typename tuple_component<typename Net::input_shape_t, 0>::type;
   static_assert(ImageShape::size == 784, "mnist_adder: the image input is 1x28x28");
   const examples::MnistSplits data = examples::load_splits<ImageShape>(o, 10);
-  DataLoader train_loader(data.train, examples::train_loader_options(o)),
-      test_loader(data.test, examples::test_loader_options());
+  // Every rank reads the data and takes its share of each global batch of --batch.
+  LoaderOptions train_options = examples::train_loader_options(o);
+  train_options.shard_rank = comm.rank();
+  train_options.shard_count = ranks;
+  DataLoader train_loader(data.train, train_options), test_loader(data.test, examples::test_loader_options());
 
-  std::cout << "\ndata: " << data.train.count << " training and " << data.test.count << " test images, each paired with a "
+  std::cout << "\ndata: " << data.train.count << " training and " << data.test.count
+            << " test images, each paired with a "
             << "random digit (fresh pairing each training epoch, fixed pairing for the test set)\nsum loss: "
             << (mse ? "MSE on one output, rounded" : "NLL over 19 classes") << "; "
-            << (o.schedule == "onecycle" ? "OneCycleLR max_lr " : "StepLR lr ") << o.lr
-            << ", batch " << o.batch << ", seed " << o.seed << ", " << o.threads << " threads\n\n";
+            << (o.schedule == "onecycle" ? "OneCycleLR max_lr " : "StepLR lr ") << o.lr << ", batch " << o.batch
+            << ", seed " << o.seed << ", " << threads << " threads"
+            << (ranks > 1 ? ", " + std::to_string(ranks) + " ranks" : std::string()) << "\n\n";
 
   Model<Net> model(o.seed, o.batch, examples::test_batch);
+  comm.broadcast(model.parameters(), 0);
+  comm.broadcast(model.buffers(), 0);
   const MultiTaskLoss loss = MultiTaskLoss::for_output<typename Net::output_shape_t>(
       {{"digit", TaskLoss::nll, 10, 1.0}, {"sum", mse ? TaskLoss::mse : TaskLoss::nll, mse ? 1 : 19, 1.0}});
   SGD<float> sgd(o.lr, c.momentum, 0, o.weight_decay);
@@ -122,7 +138,9 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
   columns.insert(columns.end(), test_columns.begin(), test_columns.end());
   columns.push_back("lr");
   TrainingRecord state_record{identity, {}, {columns, {}}, {{"example", c.name}, {"sum_loss", mse ? "mse" : "nll"}}};
-  const std::string state_path = examples::state_path(o);
+  // Rank 0 alone writes the CSV and the training state (every rank reads the state to resume).
+  const std::string state_path = dist.root() ? examples::state_path(o) : std::string();
+  const std::string csv_path = dist.root() ? o.csv : std::string("-");
   long step = 0;
   int first_epoch = 1;
   std::vector<std::string> resumed_rows;
@@ -132,7 +150,7 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
     step = state.counters.global_step;
     first_epoch = int(state.counters.epoch) + 1;
     const std::vector<std::string> seconds =
-        examples::previous_csv_seconds(o.csv == "-" ? std::string() : o.csv, first_epoch - 1, 11);
+        examples::previous_csv_seconds(csv_path == "-" ? std::string() : csv_path, first_epoch - 1, 11);
     for (const auto& row : state_record.history.rows) {
       const AdderMetrics tr = AdderMetrics::from(row, 0), te = AdderMetrics::from(row, 6);
       record(te);
@@ -145,12 +163,12 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
   const std::string csv_header =
       "epoch,train_loss,train_digit_accuracy,train_sum_accuracy,test_loss,test_digit_loss,test_sum_loss,"
       "test_digit_accuracy,test_sum_accuracy,lr,seconds\n";
-  if (o.csv != "-" && o.resume.empty()) {
-    csv.open(o.csv);
-    if (!csv) throw OptionError("--csv: cannot write '" + o.csv + "'");
+  if (csv_path != "-" && o.resume.empty()) {
+    csv.open(csv_path);
+    if (!csv) throw OptionError("--csv: cannot write '" + csv_path + "'");
     csv << csv_header;
-  } else if (o.csv != "-") {
-    examples::rewrite_csv(csv, o.csv, csv_header, resumed_rows);
+  } else if (csv_path != "-") {
+    examples::rewrite_csv(csv, csv_path, csv_header, resumed_rows);
   }
   const auto start = std::chrono::steady_clock::now();
   Batch batch;
@@ -166,19 +184,56 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
     while (train_loader.next(batch)) {
       lr = lr_at(step++, epoch);
       sgd.set_lr(lr);
-      const auto targets = prepare(batch, [&](int index) { return paired_digit(o.seed, std::uint64_t(epoch), index); });
-      const float* out = model.forward(x.data(), batch.size);
-      const double batch_loss = account(tr, out, batch.size, targets);
-      loss.backward(out, batch.size, targets, grad.data());
+      const TrainingStep at{step, epoch, done + 1, lr};
+      // This rank's share of the batch (a rank may have none of a short last batch).
+      AdderMetrics mine;
+      double batch_loss = 0;
+      bool nonfinite = false;
       model.zero_grad();
-      model.backward(grad.data());
-      check_training_step(model, batch_loss, grad.data(), {step, epoch, done + 1, lr});
+      if (batch.size > 0) {
+        model.set_first_row(std::uint64_t(batch.first_row));  // dropout draws the global batch's masks
+        // The pairing follows the image's index in the dataset, so it is the same for any number of ranks.
+        const auto targets =
+            prepare(batch, [&](int index) { return paired_digit(o.seed, std::uint64_t(epoch), index); });
+        const float* out = model.forward(x.data(), batch.size);
+        batch_loss = account(mine, out, batch.size, targets);
+        // The global mean's gradient is the sum over ranks of (rows / global rows) x the local mean's.
+        const int global = batch.global_size > 0 ? batch.global_size : batch.size;
+        loss.backward(out, batch.size, targets, grad.data(),
+                      batch.size == global ? 1.0f : float(batch.size) / float(global));
+        model.backward(grad.data());
+        nonfinite = !(std::isfinite(batch_loss) && all_finite(model.gradients()) && all_finite(model.buffers()));
+      } else if (model.training()) {
+        model.set_step(model.step() + 1);  // keeps the dropout counter with the other ranks'
+      }
+      double stats[7] = {
+          mine.loss,          mine.digit_loss,      mine.sum_loss, double(mine.digit_correct), double(mine.sum_correct),
+          double(mine.total), nonfinite ? 1.0 : 0.0};
+      comm.allreduce_sum_ordered(std::span<double>(stats, 7));
+      if (stats[6] != 0) {
+        if (nonfinite) check_training_step(model, batch_loss, grad.data(), at);  // throws, naming the layer
+        throw NumericalError("training diverged at " + detail::step_text(at) + " on " + std::to_string(long(stats[6])) +
+                             " other rank(s) of " + std::to_string(ranks) + " (their error names the layer)");
+      }
+      comm.allreduce_sum_ordered(model.gradients());
+      // Finite parts can overflow when summed; the sum has the same bits on every rank, so all stop here.
+      if (ranks > 1 && !all_finite(model.gradients()))
+        throw NumericalError("training diverged at " + detail::step_text(at) + ": the gradient summed over " +
+                             std::to_string(ranks) + " ranks overflows (each rank's is finite); " +
+                             detail::divergence_hint());
       sgd.step(model.parameters(), model.gradients());
+      tr.loss += stats[0];
+      tr.digit_loss += stats[1];
+      tr.sum_loss += stats[2];
+      tr.digit_correct += long(stats[3]);
+      tr.sum_correct += long(stats[4]);
+      tr.total += long(stats[5]);
       progress.update(++done, tr.total, tr.loss / double(tr.total), tr.sum());
     }
+    // Rank 0's replica is the model (its batch-norm statistics are the ones saved): it alone is evaluated.
     AdderMetrics te;
     test_loader.start_epoch(0);
-    for (long b = 1; test_loader.next(batch); ++b) {
+    for (long b = 1; dist.root() && test_loader.next(batch); ++b) {
       const auto targets = prepare(batch, [](int index) { return test_paired_digit(index); });
       const float* out = model.predict(x.data(), batch.size);
       check_evaluation_batch<Net>(account(te, out, batch.size, targets), b, out, batch.size);
@@ -210,13 +265,14 @@ int run_adder(const examples::RunOptions& o, const examples::MnistExampleConfig&
             << examples::percent(best_sum) << "; last: digit " << examples::percent(last_digit) << ", sum "
             << examples::percent(last_sum) << "\n";
   if (!state_path.empty()) std::cout << "saved " << state_path << " (the training state after every epoch)\n";
-  examples::export_onnx_if_asked(o.common, model, std::cout, {"image", "number"}, {"digit", "sum"});
+  if (dist.root()) examples::export_onnx_if_asked(o.common, model, std::cout, {"image", "number"}, {"digit", "sum"});
   JsonValue j = JsonValue::object();
   j["example"] = c.name;
   j["parameters"] = Net::parameter_count;
   j["epochs"] = o.epochs;
   j["seed"] = o.seed;
-  j["threads"] = o.threads;
+  j["threads"] = threads;
+  if (ranks > 1) j["ranks"] = ranks;
   j["sum_loss"] = mse ? "mse" : "nll";
   j["digit_accuracy"] = digit_list;
   j["sum_accuracy"] = sum_list;
@@ -244,7 +300,9 @@ int main(int argc, char** argv) {
   c.defaults.translate = 0.08f;
   c.defaults.weight_decay = 1e-4;
   std::string sum_loss = "nll";
-  return examples::guarded_main(c.name, [&] {
+  std::optional<examples::Distributed> dist;
+  const int status = examples::guarded_main(c.name, [&] {
+    dist.emplace(argc, argv);
     const auto o = examples::parse_options(argc, argv, c, examples::GpuPath::eager, [&](examples::CommandLine& cli) {
       cli.choice(
           "--sum-loss", "KIND", sum_loss, {"nll", "mse"},
@@ -253,6 +311,8 @@ int main(int argc, char** argv) {
     if (!o) return 0;  // --help
     examples::check_resume_device(*o);
     examples::check_export_device(*o);
+    if (dist->ranks() > 1 && o->device == "cuda")
+      throw ctnet::OptionError("--device cuda: a distributed run (mpirun) trains on the CPU only");
     if (o->device == "cuda") {
       // The GPU adder trains with OneCycleLR on one device: what it cannot honour is refused, not ignored.
       if (o->was_given("--threads")) throw ctnet::OptionError("--threads: does not apply with --device cuda");
@@ -260,6 +320,8 @@ int main(int argc, char** argv) {
         throw ctnet::OptionError("--schedule " + o->schedule + ": mnist_adder --device cuda trains with onecycle only");
       return examples::run_adder_on_cuda(*o, c, sum_loss == "mse");
     }
-    return sum_loss == "mse" ? run_adder<mnist::AdderMse>(*o, c, true) : run_adder<mnist::Adder>(*o, c, false);
+    return sum_loss == "mse" ? run_adder<mnist::AdderMse>(*o, c, true, *dist)
+                             : run_adder<mnist::Adder>(*o, c, false, *dist);
   });
+  return dist ? dist->finish(status) : status;
 }

@@ -8,11 +8,15 @@
 // Every input is checked before any output: each image path must be a regular file, the --test data must
 // be 28x28 images with labels 0-9 and hold at least N images; --data and --invert are refused when there
 // is nothing for them to act on. Any failure is one "error: ..." line (exit 2 bad usage, 1 bad input).
+// Under mpirun (common/distributed.hpp) the images are shared out: rank r classifies the r-th, (r+N)-th, ...
+// of the --test images and of the files, and rank 0 prints every line in order, as one process would.
 #include <cmath>
 #include <cstdint>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,7 +52,7 @@ bool looks_dark_on_light(const ctnet::GrayImage& img) {
 }
 
 template <class Net>
-int predict(const PredictOptions& o) {
+int predict(const PredictOptions& o, examples::Distributed& dist) {
   using namespace ctnet;
   static_assert(Model<Net>::input_size == 784, "mnist_predict: the MNIST networks take one 28x28 image");
   Dataset test;
@@ -62,37 +66,51 @@ int predict(const PredictOptions& o) {
   Model<Net> model(0, 1);
   load_checkpoint(model, o.model);
   model.eval();
-  examples::export_onnx_if_asked(o.common, model, std::cout);
+  if (dist.root()) examples::export_onnx_if_asked(o.common, model, std::cout);
   const Normalize normalize;
   std::vector<float> x(784);
-  const auto classify = [&](const std::string& what, int label) {
+  // Item i: the --test images first, then the files. Each rank fills {class, probability, inverted} of its
+  // items; the sum over the ranks (the others hold zeros there) is every item's.
+  const long items = o.test + long(o.images.size());
+  const int ranks = dist.ranks(), rank = dist.comm().rank();
+  std::vector<double> results(std::size_t(items) * 3, 0.0);
+  for (long i = rank; i < items; i += ranks) {
+    bool inverted = false;
+    if (i < o.test) {
+      for (int p = 0; p < 784; ++p) x[std::size_t(p)] = normalize(float(test.image(int(i))[p]) / 255.0f);
+    } else {
+      GrayImage img = read_gray_image(o.images[std::size_t(i - o.test)]);
+      inverted = o.invert == "yes" || (o.invert == "auto" && looks_dark_on_light(img));
+      img = resize_bilinear(img, 28, 28);
+      for (int p = 0; p < 784; ++p) {
+        const float v = img.pixels[std::size_t(p)];
+        x[std::size_t(p)] = normalize(inverted ? 1.0f - v : v);
+      }
+    }
     const float* log_probs = model.forward(x.data(), 1);
     int best = 0;
     for (int k = 1; k < 10; ++k)
       if (log_probs[k] > log_probs[best]) best = k;
-    std::printf("%s: %d (probability %.4f)", what.c_str(), best, std::exp(double(log_probs[best])));
-    if (label >= 0) std::printf("  label %d %s", label, label == best ? "ok" : "WRONG");
-    std::printf("\n");
-    return label < 0 || label == best;
-  };
-  long right = 0;
-  if (o.test > 0) {
-    const long n = o.test;
-    for (long i = 0; i < n; ++i) {
-      for (int p = 0; p < 784; ++p) x[std::size_t(p)] = normalize(float(test.image(int(i))[p]) / 255.0f);
-      right += classify("test[" + std::to_string(i) + "]", test.labels[std::size_t(i)]);
-    }
-    std::printf("%ld of %ld correct\n", right, n);
+    results[std::size_t(i) * 3] = best;
+    results[std::size_t(i) * 3 + 1] = std::exp(double(log_probs[best]));
+    results[std::size_t(i) * 3 + 2] = inverted;
   }
-  for (const std::string& path : o.images) {
-    GrayImage img = read_gray_image(path);
-    const bool invert = o.invert == "yes" || (o.invert == "auto" && looks_dark_on_light(img));
-    img = resize_bilinear(img, 28, 28);
-    for (int p = 0; p < 784; ++p) {
-      const float v = img.pixels[std::size_t(p)];
-      x[std::size_t(p)] = normalize(invert ? 1.0f - v : v);
+  dist.comm().allreduce_sum_ordered(std::span<double>(results));
+  if (!dist.root()) return 0;
+  long right = 0;
+  for (long i = 0; i < items; ++i) {
+    const int best = int(results[std::size_t(i) * 3]);
+    const double probability = results[std::size_t(i) * 3 + 1];
+    if (i < o.test) {
+      const int label = test.labels[std::size_t(i)];
+      std::printf("test[%ld]: %d (probability %.4f)  label %d %s\n", i, best, probability, label,
+                  label == best ? "ok" : "WRONG");
+      right += label == best;
+      if (i + 1 == o.test) std::printf("%ld of %ld correct\n", right, o.test);
+    } else {
+      std::printf("%s%s: %d (probability %.4f)\n", o.images[std::size_t(i - o.test)].c_str(),
+                  results[std::size_t(i) * 3 + 2] != 0 ? " (inverted)" : "", best, probability);
     }
-    classify(path + (invert ? " (inverted)" : ""), -1);
   }
   return 0;
 }
@@ -127,7 +145,7 @@ std::string network_of_state_dict(const ctnet::SafetensorsFile& file) {
   return best->name;
 }
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv, examples::Distributed& dist) {
   PredictOptions o;
   examples::CommandLine cli("mnist_predict [options] [IMAGE.png|IMAGE.pgm ...]",
                             "Classify handwritten digits with a checkpoint saved by an MNIST example (--save).\n"
@@ -171,15 +189,20 @@ int run(int argc, char** argv) {
   const ctnet::SafetensorsFile file = ctnet::load_safetensors(o.model);
   const auto it = file.metadata.find("user.example");
   const std::string example = it != file.metadata.end() ? it->second : network_of_state_dict(file);
-  if (example == "mnist_step3_gap") return predict<mnist::Step3Gap>(o);
-  if (example == "mnist_step1_skeleton") return predict<mnist::Step1Skeleton>(o);
-  if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o);
-  if (example == "mnist_session3") return predict<mnist::Session3>(o);
+  if (example == "mnist_step3_gap") return predict<mnist::Step3Gap>(o, dist);
+  if (example == "mnist_step1_skeleton") return predict<mnist::Step1Skeleton>(o, dist);
+  if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o, dist);
+  if (example == "mnist_session3") return predict<mnist::Session3>(o, dist);
   throw ctnet::CheckpointError("'" + o.model + "' was saved by '" + example + "', which mnist_predict does not know");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return examples::guarded_main("mnist_predict", [&] { return run(argc, argv); });
+  std::optional<examples::Distributed> dist;
+  const int status = examples::guarded_main("mnist_predict", [&] {
+    dist.emplace(argc, argv);
+    return run(argc, argv, *dist);
+  });
+  return dist ? dist->finish(status) : status;
 }

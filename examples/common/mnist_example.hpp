@@ -50,6 +50,13 @@
 
 namespace examples {
 
+// Under mpirun the ranks share the machine: without --threads or OMP_NUM_THREADS each takes its share.
+inline int threads_per_rank(const RunOptions& o, int ranks) {
+  const char* omp_threads = std::getenv("OMP_NUM_THREADS");
+  return ranks > 1 && !o.was_given("--threads") && !(omp_threads && *omp_threads) ? std::max(1, o.threads / ranks)
+                                                                                  : o.threads;
+}
+
 // The program: `cuda`, when given, trains the same network on a GPU for --device cuda (see common/cuda_driver.hpp).
 template <class Net>
 int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda, Distributed& dist) {
@@ -76,11 +83,7 @@ int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, 
     return cuda(o, config);
   }
   if (o.was_given("--cuda-graph")) throw OptionError("--cuda-graph: applies only with --device cuda");
-  // Under mpirun the ranks share the machine: without --threads or OMP_NUM_THREADS each takes its share.
-  const char* omp_threads = std::getenv("OMP_NUM_THREADS");
-  const int threads = ranks > 1 && !o.was_given("--threads") && !(omp_threads && *omp_threads)
-                          ? std::max(1, o.threads / ranks)
-                          : o.threads;
+  const int threads = threads_per_rank(o, ranks);
   Cpu::set_threads(threads);
 
   // The data are read and checked against Net before anything is printed or trained.

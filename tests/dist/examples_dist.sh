@@ -18,17 +18,13 @@ run_mpi() { local n=$1; shift; timeout 300 "$mpiexec" "$np_flag" "$n" --oversubs
 
 # write_split DIR PREFIX COUNT (generated, learnable digits, as tests/examples/nonfinite.sh uses).
 source "$(dirname "${BASH_SOURCE[0]}")/../support/learnable_mnist.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/stop_between_epochs.sh"
 mkdir -p "$work/data" "$work/big"
 write_split "$work/data" train 250
 write_split "$work/data" t10k 60
 # 10000 training images (40 copies of the 250) for the interrupted run, so that its epochs last long enough
 # (~0.5 s) to stop it between two.
-out=""; be32 2051; be32 10000; be32 28; be32 28
-{ printf "$out"; for ((i = 0; i < 40; i++)); do tail -c +17 "$work/data/train-images-idx3-ubyte"; done; } \
-  >"$work/big/train-images-idx3-ubyte"
-out=""; be32 2049; be32 10000
-{ printf "$out"; for ((i = 0; i < 40; i++)); do tail -c +9 "$work/data/train-labels-idx1-ubyte"; done; } \
-  >"$work/big/train-labels-idx1-ubyte"
+repeat_split "$work/data" "$work/big" train 40
 cp "$work/data"/t10k-* "$work/big"
 
 common=(--data "$work/data" --epochs 4 --batch 32 --lr 0.2 --threads 1 --progress lines)
@@ -60,24 +56,10 @@ common=(--data "$work/big" "${common[@]:2}")
 run_mpi 2 "$gap" "${common[@]}" --csv - --save "$work/two.state" >/dev/null 2>"$work/two.err" ||
   fail "2-rank run failed: $(cat "$work/two.err")"
 # The stop must land between epochs 1 and 4 (the state then holds 1-3 epochs): a few tries at most.
-stopped=0
-for ((try = 0; try < 5 && stopped == 0; try++)); do
-  rm -f "$work/part.csv" "$work/part.state"
-  "$mpiexec" "$np_flag" 2 --oversubscribe --allow-run-as-root "$gap" "${common[@]}" --csv "$work/part.csv" \
-    --save "$work/part.state" >/dev/null 2>&1 &
-  pid=$!
-  for ((i = 0; i < 30000; i++)); do
-    [ -f "$work/part.state" ] && break  # saved (atomically) after epoch 1
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.01
-  done
-  kill -TERM "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  epoch=$(grep -ao '"train.epoch":"[0-9]*"' "$work/part.state" 2>/dev/null | grep -o '[0-9]*')
-  [ -n "$epoch" ] && [ "$epoch" -ge 1 ] && [ "$epoch" -lt 4 ] && stopped=1
-done
-[ "$stopped" -eq 1 ] || fail "could not stop a 2-rank run between epochs 1 and 4 in 5 tries"
-echo "2 ranks: stopped after epoch $epoch (try $try), resuming"
+stop_between_epochs 4 "$work/part.state" "$work/part.csv" "$mpiexec" "$np_flag" 2 --oversubscribe --allow-run-as-root \
+  "$gap" "${common[@]}" --csv "$work/part.csv" --save "$work/part.state" ||
+  fail "could not stop a 2-rank run between epochs 1 and 4 in 5 tries"
+echo "2 ranks: stopped after epoch $stopped_epoch (try $stop_try), resuming"
 run_mpi 2 "$gap" "${common[@]}" --csv "$work/part.csv" --save "$work/part.state" \
   --resume "$work/part.state" >"$work/resume.out" 2>"$work/resume.err" || fail "resume failed: $(cat "$work/resume.err")"
 cmp -s "$work/two.state" "$work/part.state" || fail "2 ranks resumed: the state differs from the uninterrupted run's"

@@ -31,3 +31,15 @@ write_split() {
   printf "$out" >"$dir/$prefix-labels-idx1-ubyte"
   rm -f "$dir"/.p?
 }
+# repeat_split SRC DST PREFIX COPIES: DST/PREFIX-* holds COPIES copies of SRC/PREFIX-* one after another
+# (a larger split with epochs long enough to stop a run between two).
+repeat_split() {
+  local src=$1 dst=$2 prefix=$3 copies=$4 count i out=""
+  count=$(($(stat -c %s "$src/$prefix-labels-idx1-ubyte") - 8))
+  be32 2051; be32 $((count * copies)); be32 28; be32 28
+  { printf "$out"; for ((i = 0; i < copies; i++)); do tail -c +17 "$src/$prefix-images-idx3-ubyte"; done; } \
+    >"$dst/$prefix-images-idx3-ubyte"
+  out=""; be32 2049; be32 $((count * copies))
+  { printf "$out"; for ((i = 0; i < copies; i++)); do tail -c +9 "$src/$prefix-labels-idx1-ubyte"; done; } \
+    >"$dst/$prefix-labels-idx1-ubyte"
+}

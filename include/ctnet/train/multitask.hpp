@@ -2,7 +2,8 @@
 //
 // Requires: a network whose output is a TupleShape (e.g. Heads<...>), stored head after head
 // ([n x size_0][n x size_1]...). Guarantees: the total is sum_i weight_i * loss_i and every part is
-// reported; backward writes each head's gradient (scaled by its weight) into the same layout; per-head
+// reported; backward writes each head's gradient (scaled by its weight, and by `scale`: a rank's share of
+// a global batch, as Trainer passes it) into the same layout; per-head
 // correct counts are argmax == target for classification heads and round(prediction) == target for
 // regression heads with one output. Bad tasks (sizes that do not match the network, negative weights,
 // missing targets) are ctnet::OptionError.
@@ -94,12 +95,12 @@ class MultiTaskLoss {
   }
 
   template <class T>
-  void backward(const T* out, int n, const std::vector<TaskTargets>& targets, T* grad) const {
+  void backward(const T* out, int n, const std::vector<TaskTargets>& targets, T* grad, T scale = T(1)) const {
     check_targets(targets);
     long offset = 0;
     for (std::size_t i = 0; i < tasks_.size(); ++i) {
       const Task& t = tasks_[i];
-      const T w = T(t.weight);
+      const T w = T(t.weight) * scale;
       switch (t.loss) {
         case TaskLoss::nll: NLLLoss{}.backward(out + offset, targets[i].classes, n, t.size, grad + offset, w); break;
         case TaskLoss::cross_entropy:
