@@ -20,12 +20,8 @@ json_field() { grep '^{' "$1" | grep -o "\"$2\":[0-9.]*" | cut -d: -f2; }
 
 source "$(dirname "${BASH_SOURCE[0]}")/../support/learnable_mnist.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../support/stop_between_epochs.sh"
-mkdir -p "$work/data" "$work/big"
-write_split "$work/data" train 250
-write_split "$work/data" t10k 60
-# 5000 training images for the learning check and the interrupted run (epochs long enough to stop it).
-repeat_split "$work/data" "$work/big" train 20
-cp "$work/data"/t10k-* "$work/big"
+# 5000 training images in big/ for the learning check and the interrupted run (epochs long enough to stop it).
+small_and_big_splits "$work" 20
 
 common=(--data "$work/data" --epochs 3 --batch 32 --threads 1 --progress lines)
 
@@ -53,16 +49,8 @@ for key in best_digit best_sum; do
 done
 echo "adder: 3 ranks best digit/sum $(json_field "$work/three.out" best_digit)/$(json_field "$work/three.out" best_sum)%"
 
-# 2 ranks uninterrupted; 2 ranks stopped after epoch 1 or 2 and resumed.
-run_mpi 2 "$adder" "${big[@]}" --csv - --save "$work/two.state" >/dev/null 2>"$work/two.err" ||
-  fail "adder, 2 ranks: failed: $(cat "$work/two.err")"
-stop_between_epochs 3 "$work/part.state" "$work/part.csv" "$mpiexec" "$np_flag" 2 --oversubscribe --allow-run-as-root \
-  "$adder" "${big[@]}" --csv "$work/part.csv" --save "$work/part.state" ||
-  fail "adder: could not stop a 2-rank run between epochs 1 and 3 in 5 tries"
-echo "adder, 2 ranks: stopped after epoch $stopped_epoch (try $stop_try), resuming"
-run_mpi 2 "$adder" "${big[@]}" --csv "$work/part.csv" --save "$work/part.state" --resume "$work/part.state" \
-  >/dev/null 2>"$work/resume.err" || fail "adder, 2 ranks: resume failed: $(cat "$work/resume.err")"
-cmp -s "$work/two.state" "$work/part.state" || fail "adder, 2 ranks resumed: the state differs from the uninterrupted run's"
+# 2 ranks to the end, and 2 ranks stopped after epoch 1 or 2 and resumed: the same state, byte for byte.
+resume_matches_uninterrupted 2 3 "$work" "$adder" "${big[@]}" || fail "adder, 2 ranks resumed: see above"
 [ "$(wc -l <"$work/part.csv")" -eq 4 ] || fail "adder, 2 ranks resumed: the CSV has not 3 epochs: $(cat "$work/part.csv")"
 
 run_mpi 2 "$adder" "${common[@]}" --csv - --device cuda >"$work/cuda.out" 2>"$work/cuda.err"

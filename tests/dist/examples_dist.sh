@@ -16,16 +16,12 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 run_mpi() { local n=$1; shift; timeout 300 "$mpiexec" "$np_flag" "$n" --oversubscribe --allow-run-as-root "$@"; }
 
-# write_split DIR PREFIX COUNT (generated, learnable digits, as tests/examples/nonfinite.sh uses).
+# Generated, learnable digits (tests/support/learnable_mnist.sh, as tests/examples/nonfinite.sh uses).
 source "$(dirname "${BASH_SOURCE[0]}")/../support/learnable_mnist.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../support/stop_between_epochs.sh"
-mkdir -p "$work/data" "$work/big"
-write_split "$work/data" train 250
-write_split "$work/data" t10k 60
-# 10000 training images (40 copies of the 250) for the interrupted run, so that its epochs last long enough
-# (~0.5 s) to stop it between two.
-repeat_split "$work/data" "$work/big" train 40
-cp "$work/data"/t10k-* "$work/big"
+# 10000 training images in big/ (40 copies of the 250) for the interrupted run, so that its epochs last long
+# enough (~0.5 s) to stop it between two.
+small_and_big_splits "$work" 40
 
 common=(--data "$work/data" --epochs 4 --batch 32 --lr 0.2 --threads 1 --progress lines)
 
@@ -51,18 +47,9 @@ run_mpi 1 "$gap" "${common[@]}" --csv - --save "$work/mpi1.state" >/dev/null 2>"
   fail "1-rank run failed: $(cat "$work/mpi1.err")"
 cmp -s "$work/one.state" "$work/mpi1.state" || fail "-n 1: the training state differs from the single-process run's"
 
-# 2 ranks uninterrupted; 2 ranks stopped after epoch 1, 2 or 3 and resumed.
+# 2 ranks to the end, and 2 ranks stopped after epoch 1, 2 or 3 and resumed: the same state, byte for byte.
 common=(--data "$work/big" "${common[@]:2}")
-run_mpi 2 "$gap" "${common[@]}" --csv - --save "$work/two.state" >/dev/null 2>"$work/two.err" ||
-  fail "2-rank run failed: $(cat "$work/two.err")"
-# The stop must land between epochs 1 and 4 (the state then holds 1-3 epochs): a few tries at most.
-stop_between_epochs 4 "$work/part.state" "$work/part.csv" "$mpiexec" "$np_flag" 2 --oversubscribe --allow-run-as-root \
-  "$gap" "${common[@]}" --csv "$work/part.csv" --save "$work/part.state" ||
-  fail "could not stop a 2-rank run between epochs 1 and 4 in 5 tries"
-echo "2 ranks: stopped after epoch $stopped_epoch (try $stop_try), resuming"
-run_mpi 2 "$gap" "${common[@]}" --csv "$work/part.csv" --save "$work/part.state" \
-  --resume "$work/part.state" >"$work/resume.out" 2>"$work/resume.err" || fail "resume failed: $(cat "$work/resume.err")"
-cmp -s "$work/two.state" "$work/part.state" || fail "2 ranks resumed: the state differs from the uninterrupted run's"
+resume_matches_uninterrupted 2 4 "$work" "$gap" "${common[@]}" || fail "2 ranks resumed: see above"
 
 # --batch-norm sync (SyncBatchNorm) on 2 ranks learns too; its state records the mode, so resuming a
 # per-replica state with it is refused, naming the option.
@@ -70,8 +57,8 @@ run_mpi 2 "$gap" "${common[@]}" --csv - --batch-norm sync --save "$work/sync.sta
   2>"$work/sync.err" || fail "2 ranks --batch-norm sync failed: $(cat "$work/sync.err")"
 best=$(grep '^{' "$work/sync.out" | grep -o '"best":[0-9.]*' | cut -d: -f2)
 awk -v a="${best:-0}" 'BEGIN { exit !(a >= 40) }' || fail "--batch-norm sync: best test accuracy ${best:-none}%"
-cmp -s "$work/sync.state" "$work/two.state" && fail "--batch-norm sync: the same state as per-replica batch norm"
-run_mpi 2 "$gap" "${common[@]}" --csv - --batch-norm sync --resume "$work/two.state" >/dev/null 2>"$work/mode.err"
+cmp -s "$work/sync.state" "$work/whole.state" && fail "--batch-norm sync: the same state as per-replica batch norm"
+run_mpi 2 "$gap" "${common[@]}" --csv - --batch-norm sync --resume "$work/whole.state" >/dev/null 2>"$work/mode.err"
 grep -q "records no option --batch-norm" "$work/mode.err" ||
   fail "resuming a per-replica state with --batch-norm sync: not refused: $(head -3 "$work/mode.err")"
 

@@ -43,3 +43,12 @@ repeat_split() {
   { printf "$out"; for ((i = 0; i < copies; i++)); do tail -c +9 "$src/$prefix-labels-idx1-ubyte"; done; } \
     >"$dst/$prefix-labels-idx1-ubyte"
 }
+# small_and_big_splits WORK COPIES: WORK/data holds 250 training and 60 test images; WORK/big the same test
+# images and COPIES copies of the training ones.
+small_and_big_splits() {
+  mkdir -p "$1/data" "$1/big"
+  write_split "$1/data" train 250
+  write_split "$1/data" t10k 60
+  repeat_split "$1/data" "$1/big" train "$2"
+  cp "$1/data"/t10k-* "$1/big"
+}
