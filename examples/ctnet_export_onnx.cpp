@@ -43,6 +43,7 @@ int dispatch(const Request& r) {
   if (r.network == "mnist_step2_bn_dropout") return export_network<mnist::Step2BnDropout>(r);
   if (r.network == "mnist_step3_gap") return export_network<mnist::Step3Gap>(r);
   if (r.network == "mnist_session3") return export_network<mnist::Session3>(r);
+  if (r.network == "mnist_tiny") return export_network<mnist::Tiny>(r);
   if (r.network == "reference") return export_network<mnist::Reference>(r);
   if (r.network == "mnist_adder") return export_network<mnist::Adder>(r, adder);
   if (r.network == "mnist_adder_mse") return export_network<mnist::AdderMse>(r, adder);
@@ -50,7 +51,7 @@ int dispatch(const Request& r) {
     throw CheckpointError("'" + r.checkpoint + "' was saved by '" + r.network + "', which ctnet_export_onnx does not know");
   throw OptionError("--network '" + r.network +
                     "': one of mnist_step1_skeleton, mnist_step2_bn_dropout, mnist_step3_gap, mnist_session3, "
-                    "mnist_adder, mnist_adder_mse, reference");
+                    "mnist_tiny, mnist_adder, mnist_adder_mse, reference");
 }
 
 int run(int argc, char** argv) {

@@ -137,7 +137,8 @@ std::string network_of_state_dict(const ctnet::SafetensorsFile& file) {
   const Fit fits[] = {fit.operator()<mnist::Step3Gap>("mnist_step3_gap"),
                       fit.operator()<mnist::Step1Skeleton>("mnist_step1_skeleton"),
                       fit.operator()<mnist::Step2BnDropout>("mnist_step2_bn_dropout"),
-                      fit.operator()<mnist::Session3>("mnist_session3")};
+                      fit.operator()<mnist::Session3>("mnist_session3"),
+                      fit.operator()<mnist::Tiny>("mnist_tiny")};
   const Fit* best = &fits[0];
   for (const Fit& f : fits)
     if (f.matched > best->matched || (f.matched == best->matched && f.matched > 0 && f.misfits < best->misfits))
@@ -193,6 +194,7 @@ int run(int argc, char** argv, examples::Distributed& dist) {
   if (example == "mnist_step1_skeleton") return predict<mnist::Step1Skeleton>(o, dist);
   if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o, dist);
   if (example == "mnist_session3") return predict<mnist::Session3>(o, dist);
+  if (example == "mnist_tiny") return predict<mnist::Tiny>(o, dist);
   throw ctnet::CheckpointError("'" + o.model + "' was saved by '" + example + "', which mnist_predict does not know");
 }
 

@@ -14,6 +14,8 @@ void print_summaries() {
   ctnet::summary<mnist::Step2BnDropout>(std::cout);
   std::cout << "\nStep 3: global average pooling (the flagship)\n";
   ctnet::summary<mnist::Step3Gap>(std::cout);
+  std::cout << "\nTiny: the flagship's layout in fewer than 4,000 parameters\n";
+  ctnet::summary<mnist::Tiny>(std::cout);
   std::cout << "\nSession 3: conv, pool, dropout, conv after the pool, GAP, linear head\n";
   ctnet::summary<mnist::Session3>(std::cout);
   std::cout << "\nReference S4-GAP (../shared/bench)\n";

@@ -14,7 +14,8 @@
 // data-parallel on the CPU: every rank reads the data and trains on its share of each global batch of
 // --batch; rank 0 alone prints, evaluates (its replica), writes the CSV and saves; every rank resumes from
 // --resume; without --threads or OMP_NUM_THREADS each rank takes its share of the cores; --batch-norm picks
-// per-replica, averaged or synchronised batch-norm statistics (ctnet::BufferSync).
+// per-replica, averaged or synchronised batch-norm statistics (ctnet::BufferSync). --validation N evaluates on
+// the last N training images instead of the test set (for searches; see scripts/search_mnist.py).
 #pragma once
 
 #include <algorithm>
@@ -62,16 +63,23 @@ template <class Net>
 int mnist_example_body(int argc, char** argv, const MnistExampleConfig& config, CudaRun cuda, Distributed& dist) {
   using namespace ctnet;
   std::string batch_norm_mode = "replica";
+  long validation = 0;
   const std::optional<RunOptions> parsed =
       parse_options(argc, argv, config, cuda ? GpuPath::graph : GpuPath::none, [&](CommandLine& cli) {
         cli.choice("--batch-norm", "MODE", batch_norm_mode, {"replica", "average", "sync"},
                    "under mpirun, batch-norm statistics per replica (as PyTorch DDP), averaged over the ranks "
                    "after every step, or sync: the global batch's (SyncBatchNorm); one process: no effect "
                    "(default: replica)");
+        cli.number("--validation", "N", validation, 1L, 50000L,
+                   "hold out the last N training images, train on the rest and evaluate on them instead of the "
+                   "test set, to choose a recipe without looking at the test set, 1-50000 (default: off)");
       });
   if (!parsed) return 0;  // --help
   RunOptions o = *parsed;
   o.batch_norm = batch_norm_mode;
+  o.validation = validation;
+  if (validation && o.was_given("--test-limit"))
+    throw OptionError("--test-limit: does not apply with --validation (the test set is not used)");
   check_resume_device(o);
   const int ranks = dist.ranks();
   if (ranks > 1 && o.device == "cuda")

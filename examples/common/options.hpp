@@ -97,6 +97,7 @@ struct RunOptions {
   std::string save, resume;
   std::string csv;                       // "-": none; empty: <example>.csv (parse_options resolves it)
   long train_limit = 0, test_limit = 0;  // 0: all
+  long validation = 0;                   // mnist_example.hpp's --validation: 0 evaluates on the test set
   std::string progress = "auto";         // "auto": bar on a terminal, lines otherwise
   std::string batch_norm = "replica";    // mnist_example.hpp's --batch-norm (ctnet::BufferSync under mpirun)
   std::string device = "cpu";            // "cpu" or "cuda" (an example with a GPU path: add_device_options)
@@ -105,6 +106,9 @@ struct RunOptions {
   std::vector<std::string> given;  // the options on the command line, so a driver can refuse what it ignores
   bool was_given(const std::string& name) const { return std::find(given.begin(), given.end(), name) != given.end(); }
 };
+
+// The images a run evaluates on: the test set, or with --validation the training images it holds out.
+inline std::string evaluation_set(const RunOptions& o) { return o.validation ? "validation" : "test"; }
 
 // What an example chooses: its recipe, and the two settings of it that no option changes.
 struct MnistExampleConfig {

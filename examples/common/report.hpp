@@ -8,7 +8,8 @@
 // saved figures and with the old file's seconds where it has that row, so after the run it equals the
 // uninterrupted run's log except the seconds column; best, last and the accuracy list cover the whole run
 // (the JSON line's seconds are this process's). The JSON line has example, parameters, epochs, seed,
-// threads, per-epoch test accuracy, best, last, seconds, then whatever extra fields the driver adds (the CUDA
+// threads, per-epoch test accuracy (with --validation: "validation": N and the validation accuracy), best,
+// last, seconds, then whatever extra fields the driver adds (the CUDA
 // driver: device, gpu, cuda_graph).
 #pragma once
 
@@ -64,7 +65,8 @@ inline ctnet::ProgressBar::Mode progress_mode(const RunOptions& o) {
 // The "data: ..." and "training: ..." lines; `where` ends the second ("2 threads", the GPU's name).
 inline void print_run_header(std::ostream& out, const RunOptions& o, const MnistExampleConfig& config,
                              long train_count, long test_count, const std::string& where) {
-  out << "\ndata: " << train_count << " training and " << test_count << " test images from " << o.data
+  out << "\ndata: " << train_count << " training and " << test_count << " " << evaluation_set(o)
+      << (o.validation ? " images (the last of the training file) from " : " images from ") << o.data
       << "\ntraining: " << o.epochs << " epochs, batch " << o.batch << ", SGD momentum " << config.momentum
       << (o.weight_decay > 0 ? ", weight decay " + std::to_string(o.weight_decay) : std::string()) << ", "
       << (o.schedule == "onecycle" ? "OneCycleLR max_lr " : "StepLR lr ") << o.lr
@@ -119,8 +121,9 @@ class RunReport {
  public:
   // `resumed`: the figures of epochs 1..resumed.size(), done before a --resume.
   explicit RunReport(const RunOptions& o, const std::vector<EpochFigures>& resumed = {}) : options_(o) {
-    const std::string header =
-        "epoch,train_loss,train_accuracy,test_loss,test_accuracy,test_correct,test_total,lr,seconds\n";
+    const std::string e = evaluation_set(o);
+    const std::string header = "epoch,train_loss,train_accuracy," + e + "_loss," + e + "_accuracy," + e + "_correct," +
+                               e + "_total,lr,seconds\n";
     if (o.csv != "-") check_output_option("--csv", o.csv);  // never a directory, device, FIFO or link
     if (o.csv != "-" && resumed.empty()) {
       csv_.open(o.csv);
@@ -140,28 +143,30 @@ class RunReport {
     record(epoch, f);
     char line[256];
     std::snprintf(line, sizeof line,
-                  "%s  train loss %.4f acc %s  test loss %.4f acc %s (%ld/%ld)  lr %.5f  %.1f s (%.0f img/s)",
-                  label.c_str(), f.train_loss, percent(f.train_accuracy()).c_str(), f.test_loss,
+                  "%s  train loss %.4f acc %s  %s loss %.4f acc %s (%ld/%ld)  lr %.5f  %.1f s (%.0f img/s)",
+                  label.c_str(), f.train_loss, percent(f.train_accuracy()).c_str(),
+                  options_.validation ? "val" : "test", f.test_loss,
                   percent(f.test_accuracy()).c_str(), f.test_correct, f.test_total, f.lr, f.seconds,
                   double(f.images) / f.seconds);
     out << line << std::endl;
     if (csv_) csv_ << csv_row(epoch, f) << f.seconds << '\n' << std::flush;
   }
 
-  // The closing lines: best and last test accuracy, and what the train/test gap says about fit.
+  // The closing lines: best and last test (or validation) accuracy, and what the gap to training says about fit.
   void summary(std::ostream& out) const {
-    out << "\nbest test accuracy " << percent(best_) << " (epoch " << best_epoch_ << "), last " << percent(last_)
+    const std::string e = evaluation_set(options_);
+    out << "\nbest " << e << " accuracy " << percent(best_) << " (epoch " << best_epoch_ << "), last " << percent(last_)
         << "; last epoch's training accuracy " << percent(last_train_) << "\n";
     const double gap = last_train_ - last_;
     if (gap > 0.003)
-      out << "fit: over-fitting: training accuracy is " << percent(gap)
-          << " ahead of test accuracy (the model memorises what it sees)\n";
+      out << "fit: over-fitting: training accuracy is " << percent(gap) << " ahead of " << e
+          << " accuracy (the model memorises what it sees)\n";
     else if (gap < -0.001)
-      out << "fit: training accuracy is " << percent(-gap)
-          << " below test accuracy: dropout and augmentation make training harder than testing, so there is "
+      out << "fit: training accuracy is " << percent(-gap) << " below " << e
+          << " accuracy: dropout and augmentation make training harder than testing, so there is "
              "room to push the training accuracy further\n";
     else
-      out << "fit: training and test accuracy agree within 0.3 points: no sign of over-fitting\n";
+      out << "fit: training and " << e << " accuracy agree within 0.3 points: no sign of over-fitting\n";
   }
 
   // The final JSON line's fields; the caller may add more before printing it.
@@ -172,7 +177,8 @@ class RunReport {
     line["epochs"] = options_.epochs;
     line["seed"] = options_.seed;
     line["threads"] = options_.threads;
-    line["test_accuracy"] = accuracies_;
+    if (options_.validation) line["validation"] = options_.validation;
+    line[evaluation_set(options_) + "_accuracy"] = accuracies_;
     line["best"] = std::round(best_ * 1e6) / 1e4;
     line["last"] = std::round(last_ * 1e6) / 1e4;
     line["seconds"] = std::round(seconds * 10) / 10;

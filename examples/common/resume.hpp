@@ -42,6 +42,7 @@ inline ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleCo
   ctnet::RunIdentity id = numbers_identity(o, c);
   // Only when it is not the default, so that the states of earlier runs still resume.
   if (o.batch_norm != "replica") id.options.push_back({"--batch-norm", o.batch_norm});
+  if (o.validation) id.options.push_back({"--validation", std::to_string(o.validation)});
   return id;
 }
 

@@ -164,6 +164,39 @@ case "$case_name" in
   train_limit_above_file)
     expect 1 "--train-limit 100: '.*train-images-idx3-ubyte' holds only 64 images" \
       mnist_step1_skeleton --data "$good" "${quick[@]}" --train-limit 100 ;;
+  tiny_good_run)  # the tiny model trains through the shared driver and keeps to its budget
+    expect 0 '"example":"mnist_tiny","parameters":3956,' mnist_tiny --data "$good" "${quick[@]}"
+    expect 2 "--device" mnist_tiny --data "$good" "${quick[@]}" --device cuda ;;
+  # ---- --validation: the last N training images stand in for the test set ----
+  validation_above_train_set)
+    expect 1 "--validation 64: '.*train-images-idx3-ubyte' holds only 64 images, and at least one must be left" \
+      mnist_step1_skeleton --data "$good" "${quick[@]}" --validation 64 ;;
+  validation_train_limit_above_rest)
+    expect 1 "--train-limit 50: '.*train-images-idx3-ubyte' holds only 48 images besides the 16 that --validation holds out" \
+      mnist_step3_gap --data "$good" "${quick[@]}" --validation 16 --train-limit 50 ;;
+  validation_with_test_limit)
+    expect 2 "--test-limit: does not apply with --validation" mnist_step1_skeleton --data "$good" "${quick[@]}" \
+      --validation 16 --test-limit 8 ;;
+  validation_zero)
+    expect 2 "--validation" mnist_step1_skeleton --data "$good" "${quick[@]}" --validation 0 ;;
+  validation_not_offered)  # the adder's two heads report differently: an unknown option there, said
+    expect 2 "--validation" mnist_adder --data "$good" "${quick[@]}" --validation 16 ;;
+  validation_good)  # evaluates on the 16 held-out training images, names them so, and never reads the test set
+    head -c 100 "$good/t10k-images-idx3-ubyte" > "$tmp/t10k" && mv "$tmp/t10k" "$good/t10k-images-idx3-ubyte"
+    expect 1 "t10k-images-idx3-ubyte': truncated" mnist_step1_skeleton --data "$good" "${quick[@]}"
+    expect 0 '"validation":16,"validation_accuracy":\[[0-9.]+\],"best"' mnist_step1_skeleton --data "$good" \
+      --epochs 1 --batch 32 --threads 1 --progress off --csv "$tmp/log.csv" --validation 16
+    grep -q "^data: 48 training and 16 validation images (the last of the training file)" "$tmp/.out" ||
+      fail "the data line does not count 48 training and 16 validation images"
+    grep -q "epoch 1/1  train loss .* val loss .* acc .* (.*/16)" "$tmp/.out" || fail "the epoch line does not say val"
+    grep -q "^best validation accuracy" "$tmp/.out" || fail "the summary does not say validation"
+    [[ "$(head -1 "$tmp/log.csv")" == epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,validation_correct,validation_total,lr,seconds ]] ||
+      fail "CSV header: $(head -1 "$tmp/log.csv")" ;;
+  validation_resume_changed)  # a state saved with --validation resumes only with the same N
+    expect 0 '"validation":16' mnist_step1_skeleton --data "$good" "${quick[@]}" --validation 16 \
+      --save "$tmp/s.safetensors"
+    expect 2 "--validation" mnist_step1_skeleton --data "$good" "${quick[@]}" --validation 8 \
+      --resume "$tmp/s.safetensors" ;;
   empty_images_file)
     mnist "$tmp/d"
     : > "$tmp/d/train-images-idx3-ubyte"

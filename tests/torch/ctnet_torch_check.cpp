@@ -28,6 +28,7 @@ int with_network(const std::string& name, F&& f) {
   if (name == "mnist_step2_bn_dropout") return f.template operator()<mnist::Step2BnDropout>();
   if (name == "mnist_step3_gap") return f.template operator()<mnist::Step3Gap>();
   if (name == "mnist_session3") return f.template operator()<mnist::Session3>();
+  if (name == "mnist_tiny") return f.template operator()<mnist::Tiny>();
   if (name == "reference") return f.template operator()<mnist::Reference>();
   if (name == "mnist_adder") return f.template operator()<mnist::Adder>();
   if (name == "mnist_adder_mse") return f.template operator()<mnist::AdderMse>();

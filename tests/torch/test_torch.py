@@ -137,8 +137,8 @@ def check_mnist_predict(env, model_path, module, n=10):
 
 # --- the cases -----------------------------------------------------------------------------------------
 
-NETS = ["mnist_step1_skeleton", "mnist_step2_bn_dropout", "mnist_step3_gap", "mnist_session3", "reference",
-        "mnist_adder", "mnist_adder_mse", "zoo"]
+NETS = ["mnist_step1_skeleton", "mnist_step2_bn_dropout", "mnist_step3_gap", "mnist_session3", "mnist_tiny",
+        "reference", "mnist_adder", "mnist_adder_mse", "zoo"]
 
 
 def case_out_random(env):
