@@ -4,7 +4,8 @@ out the last 10,000 training images (--validation 10000), trains on the other 50
 so the test set plays no part in any choice. Each run is one row of a CSV file (what was tried, the seed, every
 epoch's validation accuracy, the minimum of the last three); rows already in the file are not run again, so an
 interrupted search continues where it stopped. `--final` runs the choices on the test set instead, for the
-README's tables (a separate CSV).
+README's tables (a separate CSV; stages flagship, tiny, session3, step2 and adder, whose rows hold the digit's
+accuracies and, in sum_accuracies, the sum's).
 
   python3 scripts/search_mnist.py                       # every stage, seeds 1 and 2, into search/validation.csv
   python3 scripts/search_mnist.py --stage tiny --seeds 1
@@ -31,6 +32,8 @@ TINY_WIDTHS = ["8,10,8,10,10,12", "8,12,8,10,10,12", "6,10,8,10,10,12"]
 TINY = [(f"tiny-{w}", "mnist_tiny", w, []) for w in TINY_WIDTHS] + [
     ("tiny-8,12,8,10,10,12-lr0.3", "mnist_tiny", "8,12,8,10,10,12", ["--lr", "0.3"]),
     ("tiny-8,12,8,10,10,12-rotation10", "mnist_tiny", "8,12,8,10,10,12", ["--rotation", "10"]),
+    ("tiny-8,12,8,10,10,12-batch64", "mnist_tiny", "8,12,8,10,10,12", ["--batch", "64"]),
+    ("tiny-8,12,8,10,10,12-wd5e-5", "mnist_tiny", "8,12,8,10,10,12", ["--weight-decay", "5e-5"]),
 ]
 # What --final runs: the choices, at each program's defaults (build/'s mnist_tiny is mnist::Tiny, 8,12,8,10,10,12).
 FINAL = {
@@ -38,9 +41,10 @@ FINAL = {
     "tiny": [("tiny", "mnist_tiny", None, [])],
     "session3": [("session3", "mnist_session3", None, [])],
     "step2": [("step2", "mnist_step2_bn_dropout", None, [])],
+    "adder": [("adder", "mnist_adder", None, [])],
 }
 COLUMNS = ["stage", "candidate", "program", "widths", "options", "split", "seed", "parameters", "epochs",
-           "accuracies", "last3_min", "best", "last", "seconds"]
+           "accuracies", "last3_min", "best", "last", "seconds", "sum_accuracies"]
 
 
 def build_tiny(widths, build_dir, search_build):
@@ -67,13 +71,16 @@ def run_one(program_path, options, seed, a, validation):
     if not lines:
         sys.exit(f"search_mnist.py: {program_path} printed no JSON line")
     j = lines[-1]
+    if "digit_accuracy" in j:  # the adder (test set only): the digit's accuracies; the sum's go in their column
+        j["best"], j["last"] = j["best_digit"], j["last_digit"]
+        return j, j["digit_accuracy"], time.time() - start
     acc = j["validation_accuracy" if validation else "test_accuracy"]
     return j, acc, time.time() - start
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--stage", choices=["flagship", "tiny", "session3", "step2", "all"], default="all")
+    p.add_argument("--stage", choices=["flagship", "tiny", "session3", "step2", "adder", "all"], default="all")
     p.add_argument("--seeds", default="1,2", help="comma-separated seeds (default: 1,2)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--data", default=os.path.join(repo, "data", "mnist"))
@@ -128,7 +135,8 @@ def main():
                     print(f"  {name} seed {seed}: last three {acc[-3:]}, best {j['best']}", flush=True)
                     w.writerow([stage, name, program, widths or "", " ".join(options), split, seed, j["parameters"],
                                 j["epochs"], " ".join(f"{x:.2f}" for x in acc), f"{last3:.2f}", j["best"],
-                                j["last"], f"{seconds:.0f}"])
+                                j["last"], f"{seconds:.0f}",
+                                " ".join(f"{x:.2f}" for x in j.get("sum_accuracy", []))])
                     f.flush()
     if not a.list:
         summarize(out, split)

@@ -2,10 +2,11 @@
 //
 // Requires: RunOptions (options.hpp). Guarantees: the training split honours --train-limit, the test split
 // --test-limit; with --validation N the last N training images are the evaluation split instead of the test
-// set (which is then not read) and --train-limit counts among the images before them; training batches are shuffled from --seed and augmented by --rotation/--translate; test
-// batches are 1000 images in file order. Missing or malformed files, files whose images do not fit the
-// network's input (InputShape) or whose labels do not fit its classes, and a limit above what a file holds
-// throw ctnet::DataError naming the file, before anything is trained. No Eigen: the CUDA driver uses it.
+// set (which is then not read) and --train-limit counts among the images before them; training batches are
+// shuffled from --seed and augmented by --rotation/--translate; test batches are 1000 images in file order.
+// Missing or malformed files, files whose images do not fit the network's input (InputShape) or whose labels
+// do not fit its classes, and a limit above what a file holds throw ctnet::DataError naming the file, before
+// anything is trained. No Eigen: the CUDA driver uses it.
 #pragma once
 
 #include <optional>
