@@ -26,10 +26,10 @@ struct MnistSplits {
 // `held_out`: how many images of the file another split took (--validation), which the message counts out.
 inline ctnet::Dataset limited(ctnet::Dataset data, long limit, const char* option, long held_out = 0) {
   if (limit > data.count)
-    throw ctnet::DataError(std::string(option) + " " + std::to_string(limit) + ": '" + data.images_file +
-                           "' holds only " + std::to_string(data.count) + " images" +
-                           (held_out ? " besides the " + std::to_string(held_out) + " that --validation holds out"
-                                     : std::string()));
+    throw ctnet::DataError(
+        std::string(option) + " " + std::to_string(limit) + ": '" + data.images_file + "' holds only " +
+        std::to_string(data.count) + " images" +
+        (held_out ? " besides the " + std::to_string(held_out) + " that --validation holds out" : std::string()));
   return limit ? ctnet::slice(data, 0, int(limit)) : data;
 }
 

@@ -70,8 +70,8 @@ inline void print_run_header(std::ostream& out, const RunOptions& o, const Mnist
       << "\ntraining: " << o.epochs << " epochs, batch " << o.batch << ", SGD momentum " << config.momentum
       << (o.weight_decay > 0 ? ", weight decay " + std::to_string(o.weight_decay) : std::string()) << ", "
       << (o.schedule == "onecycle" ? "OneCycleLR max_lr " : "StepLR lr ") << o.lr
-      << (o.rotation > 0 ? ", rotation +-" + std::to_string(int(o.rotation)) + " deg" : std::string())
-      << ", seed " << o.seed << ", " << where << "\n\n";
+      << (o.rotation > 0 ? ", rotation +-" + std::to_string(int(o.rotation)) + " deg" : std::string()) << ", seed "
+      << o.seed << ", " << where << "\n\n";
 }
 
 // One epoch's figures, from whichever device trained it.
@@ -145,9 +145,8 @@ class RunReport {
     std::snprintf(line, sizeof line,
                   "%s  train loss %.4f acc %s  %s loss %.4f acc %s (%ld/%ld)  lr %.5f  %.1f s (%.0f img/s)",
                   label.c_str(), f.train_loss, percent(f.train_accuracy()).c_str(),
-                  options_.validation ? "val" : "test", f.test_loss,
-                  percent(f.test_accuracy()).c_str(), f.test_correct, f.test_total, f.lr, f.seconds,
-                  double(f.images) / f.seconds);
+                  options_.validation ? "val" : "test", f.test_loss, percent(f.test_accuracy()).c_str(), f.test_correct,
+                  f.test_total, f.lr, f.seconds, double(f.images) / f.seconds);
     out << line << std::endl;
     if (csv_) csv_ << csv_row(epoch, f) << f.seconds << '\n' << std::flush;
   }
