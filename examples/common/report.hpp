@@ -9,8 +9,7 @@
 // uninterrupted run's log except the seconds column; best, last and the accuracy list cover the whole run
 // (the JSON line's seconds are this process's). The JSON line has example, parameters, epochs, seed,
 // threads, per-epoch test accuracy (with --validation: "validation": N and the validation accuracy), best,
-// last, seconds, then whatever extra fields the driver adds (the CUDA
-// driver: device, gpu, cuda_graph).
+// last, seconds, then whatever extra fields the driver adds (the CUDA driver: device, gpu, cuda_graph).
 #pragma once
 
 #include <algorithm>
