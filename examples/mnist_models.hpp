@@ -80,6 +80,13 @@ using TinyOf = Sequential<Input<1, 28, 28>,
 using Tiny = TinyOf<8, 12, 8, 10, 10, 12>;  // 3,956 parameters
 static_assert(has_output_shape<Tiny, Shape<10>>());
 static_assert(within_parameter_budget<Tiny, 3999>());
+// What mnist_tiny trains (its CPU and CUDA parts alike): Tiny, or the widths CMake's CTNET_TINY_WIDTHS names.
+#ifdef CTNET_TINY_WIDTHS
+using TinyBuilt = TinyOf<CTNET_TINY_WIDTHS>;
+#else
+using TinyBuilt = Tiny;
+#endif
+static_assert(within_parameter_budget<TinyBuilt, 3999>(), "mnist_tiny: fewer than 4,000 parameters");
 
 // Session 3 — conv1, conv2, pool1, further convs, pool2, dropout, a conv after the second pool,
 // global average pooling and a final linear layer.

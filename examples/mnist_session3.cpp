@@ -14,5 +14,5 @@ int main(int argc, char** argv) {
   c.defaults.rotation = 7;
   c.defaults.translate = 0.08f;
   c.defaults.weight_decay = 1e-4;
-  return examples::run_mnist_example<mnist::Session3>(argc, argv, c, examples::run_on_cuda_session3);
+  return examples::run_mnist_example<mnist::Session3>(argc, argv, c, examples::run_on_cuda);
 }

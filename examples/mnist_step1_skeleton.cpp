@@ -12,5 +12,5 @@ int main(int argc, char** argv) {
   c.defaults.batch = 128;
   c.defaults.lr = 0.01;
   c.defaults.schedule = "step";
-  return examples::run_mnist_example<mnist::Step1Skeleton>(argc, argv, c, examples::run_on_cuda_step1);
+  return examples::run_mnist_example<mnist::Step1Skeleton>(argc, argv, c, examples::run_on_cuda);
 }

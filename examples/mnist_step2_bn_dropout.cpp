@@ -11,5 +11,5 @@ int main(int argc, char** argv) {
   c.defaults.epochs = 15;
   c.defaults.batch = 128;
   c.defaults.lr = 0.05;
-  return examples::run_mnist_example<mnist::Step2BnDropout>(argc, argv, c, examples::run_on_cuda_step2);
+  return examples::run_mnist_example<mnist::Step2BnDropout>(argc, argv, c, examples::run_on_cuda);
 }

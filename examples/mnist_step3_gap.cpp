@@ -5,5 +5,5 @@
 
 int main(int argc, char** argv) {
   const examples::MnistExampleConfig c = examples::flagship_config();  // 15 epochs, batch 128, lr 0.15, rotation 7
-  return examples::run_mnist_example<mnist::Step3Gap>(argc, argv, c, examples::run_on_cuda_step3);
+  return examples::run_mnist_example<mnist::Step3Gap>(argc, argv, c, examples::run_on_cuda);
 }

@@ -5,12 +5,7 @@
 #include "common/mnist_example.hpp"
 #include "mnist_models.hpp"
 
-#ifdef CTNET_TINY_WIDTHS
-using TinyNet = mnist::TinyOf<CTNET_TINY_WIDTHS>;
-#else
-using TinyNet = mnist::Tiny;
-#endif
-static_assert(ctnet::within_parameter_budget<TinyNet, 3999>(), "mnist_tiny: fewer than 4,000 parameters");
+static_assert(ctnet::within_parameter_budget<mnist::TinyBuilt, 3999>(), "mnist_tiny: fewer than 4,000 parameters");
 
 int main(int argc, char** argv) {
   examples::MnistExampleConfig c = examples::flagship_config();
@@ -20,5 +15,5 @@ int main(int argc, char** argv) {
   c.description =
       "MNIST tiny: the flagship's layout (conv blocks with BatchNorm and Dropout(0.05), a 1x1 transition and one\n"
       "max-pool, global average pooling, a 1x1 conv to the 10 classes) in fewer than 4,000 parameters.";
-  return examples::run_mnist_example<TinyNet>(argc, argv, c);
+  return examples::run_mnist_example<mnist::TinyBuilt>(argc, argv, c, examples::run_on_cuda);
 }

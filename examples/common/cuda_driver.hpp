@@ -24,10 +24,8 @@ namespace examples {
 // Trains an example's network on the GPU with the parsed options: the same recipe, sample order,
 // augmentation draws, per-epoch lines, CSV, checkpoint and JSON line as the CPU path (plus "device").
 using CudaRun = int (*)(const RunOptions&, const MnistExampleConfig&);
-int run_on_cuda_step1(const RunOptions& options, const MnistExampleConfig& config);
-int run_on_cuda_step2(const RunOptions& options, const MnistExampleConfig& config);
-int run_on_cuda_step3(const RunOptions& options, const MnistExampleConfig& config);
-int run_on_cuda_session3(const RunOptions& options, const MnistExampleConfig& config);
+// A tutorial program's module trains the program's own network (the one its .cu file names).
+int run_on_cuda(const RunOptions& options, const MnistExampleConfig& config);
 // mnist_adder --device cuda (mse: --sum-loss mse): the CPU path's recipe, heads' losses on the host.
 int run_adder_on_cuda(const RunOptions& options, const MnistExampleConfig& config, bool mse);
 

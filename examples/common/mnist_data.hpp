@@ -3,7 +3,7 @@
 // Requires: RunOptions (options.hpp). Guarantees: the training split honours --train-limit, the test split
 // --test-limit; with --validation N the last N training images are the evaluation split instead of the test
 // set (which is then not read) and --train-limit counts among the images before them; training batches are
-// shuffled from --seed and augmented by --rotation/--translate; test batches are 1000 images in file order.
+// shuffled from --seed and augmented by --rotation/--translate/--scale; test batches are 1000 images in file order.
 // Missing or malformed files, files whose images do not fit the network's input (InputShape) or whose labels
 // do not fit its classes, and a limit above what a file holds throw ctnet::DataError naming the file, before
 // anything is trained. No Eigen: the CUDA driver uses it.
@@ -56,9 +56,10 @@ MnistSplits load_splits(const RunOptions& o, int classes = 10) {
   return s;
 }
 
-// The training images' augmentation (--rotation, --translate), on either device; none when both are 0.
+// The training images' augmentation (--rotation, --translate, --scale), on either device; none when all are 0.
 inline std::optional<ctnet::RandomAffine> augmentation(const RunOptions& o) {
-  if (o.rotation > 0 || o.translate > 0) return ctnet::RandomAffine(o.rotation, o.translate, o.translate);
+  if (o.rotation > 0 || o.translate > 0 || o.scale > 0)
+    return ctnet::RandomAffine(o.rotation, o.translate, o.translate, 1.0f - o.scale, 1.0f + o.scale);
   return std::nullopt;
 }
 

@@ -92,6 +92,7 @@ struct RunOptions {
   double weight_decay = 0;
   float rotation = 0;   // RandomRotation(+-degrees) during training; 0 = off
   float translate = 0;  // RandomAffine translate (fraction of the image)
+  float scale = 0;      // RandomAffine scale, uniform in [1 - scale, 1 + scale]; 0 = off
   std::uint64_t seed = 1;
   int threads = 0;  // 0: OMP_NUM_THREADS or all cores (parse_options resolves it)
   std::string save, resume;
@@ -153,6 +154,8 @@ inline void add_run_options(CommandLine& cli, RunOptions& o, const MnistExampleC
              "random rotation of training images, [0, 180] degrees (default: " + default_text(o.rotation) + ")");
   cli.number("--translate", "F", o.translate, 0.0f, 0.5f,
              "random translation, fraction of the image, [0, 0.5] (default: " + default_text(o.translate) + ")");
+  cli.number("--scale", "F", o.scale, 0.0f, 0.5f,
+             "random scaling by a factor in [1-F, 1+F], F in [0, 0.5] (default: " + default_text(o.scale) + ")");
   cli.number("--seed", "N", o.seed, std::uint64_t(0), std::numeric_limits<std::uint64_t>::max(),
              "seed of weights, shuffling, dropout and augmentation (default: " + std::to_string(o.seed) + ")");
   cli.number("--threads", "N", o.threads, 1, 1024,

@@ -43,6 +43,7 @@ inline ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleCo
   // Only when it is not the default, so that the states of earlier runs still resume.
   if (o.batch_norm != "replica") id.options.push_back({"--batch-norm", o.batch_norm});
   if (o.validation) id.options.push_back({"--validation", std::to_string(o.validation)});
+  if (o.scale > 0) id.options.push_back({"--scale", ctnet::exact_text(o.scale)});
   return id;
 }
 

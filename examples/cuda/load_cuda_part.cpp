@@ -62,26 +62,12 @@ Function entry(Function CudaModule::*member) {
   return module->*member;
 }
 
-// A tutorial program calls the one of these four that names its network, and its module's `run` trains
-// that network: which of the four was called does not matter here.
-int train_on_cuda(const RunOptions& options, const MnistExampleConfig& config) {
-  const CudaRun run = entry(&CudaModule::run);
-  return run ? run(options, config) : 1;
-}
-
 }  // namespace
 
-int run_on_cuda_step1(const RunOptions& options, const MnistExampleConfig& config) {
-  return train_on_cuda(options, config);
-}
-int run_on_cuda_step2(const RunOptions& options, const MnistExampleConfig& config) {
-  return train_on_cuda(options, config);
-}
-int run_on_cuda_step3(const RunOptions& options, const MnistExampleConfig& config) {
-  return train_on_cuda(options, config);
-}
-int run_on_cuda_session3(const RunOptions& options, const MnistExampleConfig& config) {
-  return train_on_cuda(options, config);
+// Each tutorial program's module `run`s the program's own network.
+int run_on_cuda(const RunOptions& options, const MnistExampleConfig& config) {
+  const CudaRun run = entry(&CudaModule::run);
+  return run ? run(options, config) : 1;
 }
 int run_adder_on_cuda(const RunOptions& options, const MnistExampleConfig& config, bool mse) {
   const AdderCudaRun run = entry(&CudaModule::adder);

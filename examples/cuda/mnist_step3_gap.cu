@@ -3,10 +3,10 @@
 #include "mnist_cuda.cuh"
 
 namespace examples {
-int run_on_cuda_step3(const RunOptions& options, const MnistExampleConfig& config) {
+int train_on_cuda(const RunOptions& options, const MnistExampleConfig& config) {
   return cuda_run::run_cuda_example<mnist::Step3Gap>(options, config);
 }
 }  // namespace examples
 
 extern "C" const examples::CudaModule ctnet_examples_cuda_module{examples::cuda_module_layout,
-                                                                 examples::run_on_cuda_step3, nullptr, nullptr};
+                                                                 examples::train_on_cuda, nullptr, nullptr};

@@ -13,10 +13,7 @@ int built_without_cuda(const char* what) {
 }
 }  // namespace
 
-int run_on_cuda_step1(const RunOptions&, const MnistExampleConfig&) { return built_without_cuda("--device cuda"); }
-int run_on_cuda_step2(const RunOptions&, const MnistExampleConfig&) { return built_without_cuda("--device cuda"); }
-int run_on_cuda_step3(const RunOptions&, const MnistExampleConfig&) { return built_without_cuda("--device cuda"); }
-int run_on_cuda_session3(const RunOptions&, const MnistExampleConfig&) { return built_without_cuda("--device cuda"); }
+int run_on_cuda(const RunOptions&, const MnistExampleConfig&) { return built_without_cuda("--device cuda"); }
 int run_adder_on_cuda(const RunOptions&, const MnistExampleConfig&, bool) {
   return built_without_cuda("--device cuda");
 }
