@@ -80,9 +80,10 @@ using TinyOf = Sequential<Input<1, 28, 28>,
 using Tiny = TinyOf<8, 12, 8, 10, 10, 12>;  // 3,956 parameters
 static_assert(has_output_shape<Tiny, Shape<10>>());
 static_assert(within_parameter_budget<Tiny, 3999>());
-// What mnist_tiny trains (its CPU and CUDA parts alike): Tiny, or the widths CMake's CTNET_TINY_WIDTHS names.
-#ifdef CTNET_TINY_WIDTHS
-using TinyBuilt = TinyOf<CTNET_TINY_WIDTHS>;
+// What mnist_tiny trains (its CPU and CUDA parts alike): Tiny, or the widths CMake's CTNET_TINY_WIDTHS names
+// (passed as CTNET_TINY_C1 ... CTNET_TINY_C5).
+#ifdef CTNET_TINY_C1
+using TinyBuilt = TinyOf<CTNET_TINY_C1, CTNET_TINY_C2, CTNET_TINY_T, CTNET_TINY_C3, CTNET_TINY_C4, CTNET_TINY_C5>;
 #else
 using TinyBuilt = Tiny;
 #endif

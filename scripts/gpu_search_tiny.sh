@@ -10,6 +10,7 @@
 # if time is left), sanitizer.log (compute-sanitizer memcheck of the CUDA tests and of one short training run
 # with its CUDA graph; each "exit" line gives its status, 0 = no error found), build.log and summary.txt.
 # The whole run is held to $CTNET_SEARCH_BUDGET seconds (default 540); no training starts in its last 60.
+# CTNET_SEARCH_SANITIZER=0 leaves compute-sanitizer out (and the CUDA tests unbuilt).
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,14 +32,18 @@ cmake_args=(-DCMAKE_BUILD_TYPE=Release -DCTNET_CUDA=ON -DCMAKE_CUDA_ARCHITECTURE
 [[ -d "$carry/prefix" ]] && cmake_args+=(-DCTNET_FALLBACK_PREFIX="$carry/prefix")
 command -v ninja > /dev/null && cmake_args+=(-G Ninja)
 jobs=$(nproc)
+sanitize=${CTNET_SEARCH_SANITIZER:-1}
+targets=(mnist_tiny mnist_step3_gap)
+(( sanitize )) && targets+=(cuda_ops cuda_training)
 { cmake -S "$repo" -B "$build" "${cmake_args[@]}" &&
-  cmake --build "$build" -j"$jobs" --target mnist_tiny mnist_step3_gap cuda_ops cuda_training; } > "$out/build.log" 2>&1 ||
+  cmake --build "$build" -j"$jobs" --target "${targets[@]}"; } > "$out/build.log" 2>&1 ||
   { say "FAILED build (build.log)"; tail -n 30 "$out/build.log"; exit 1; }
 say "built in $((SECONDS - start)) s"
 
 # compute-sanitizer shares the GPU with the search (it only slows it): the tests, then a short training run.
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 (
+  if (( ! sanitize )); then echo "exit none: CTNET_SEARCH_SANITIZER=0"; exit 0; fi
   if [[ ! -x "$sanitizer" ]]; then echo "exit none: compute-sanitizer not found"; exit 0; fi
   timeout 120 "$sanitizer" --tool memcheck --error-exitcode 9 "$build/examples/mnist_step3_gap" --device cuda \
     --epochs 1 --train-limit 4096 --test-limit 2000 --data "$mnist" --progress off --csv -
