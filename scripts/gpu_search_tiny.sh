@@ -10,7 +10,9 @@
 # if time is left), sanitizer.log (compute-sanitizer memcheck of the CUDA tests and of one short training run
 # with its CUDA graph; each "exit" line gives its status, 0 = no error found), build.log and summary.txt.
 # The whole run is held to $CTNET_SEARCH_BUDGET seconds (default 540); no training starts in its last 60.
-# CTNET_SEARCH_SANITIZER=0 leaves compute-sanitizer out (and the CUDA tests unbuilt).
+# CTNET_SEARCH_SANITIZER=0 leaves compute-sanitizer out (and the CUDA tests unbuilt); CTNET_SEARCH_FROM=CSV
+# continues an earlier search (its runs are not repeated), CTNET_SEARCH_CONFIRM=K confirms the K best (default
+# 6), CTNET_SEARCH_FINAL=0 skips the flagship's test-set runs.
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,15 +60,16 @@ sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-san
 ) > "$out/sanitizer.log" 2>&1 &
 sanitizer_pid=$!
 
+[[ -n "${CTNET_SEARCH_FROM:-}" ]] && cp "$CTNET_SEARCH_FROM" "$out/validation_gpu.csv"
 left=$((budget - (SECONDS - start) - 60))
 PYTHONUNBUFFERED=1 python3 scripts/search_mnist.py --stage tiny-recipe --device cuda --jobs 4 --build-jobs 3 \
-  --seeds 1 --confirm 6 --confirm-seeds 2,3 --deadline "$left" --build-dir "$build" \
+  --seeds 1 --confirm "${CTNET_SEARCH_CONFIRM:-6}" --confirm-seeds 2,3 --deadline "$left" --build-dir "$build" \
   --search-build "$repo/build-search" --data "$mnist" --out "$out/validation_gpu.csv" \
   "${cmake_args[@]/#/--cmake-arg=}" > "$out/search.log" 2>&1
 say "search: exit $? after $((SECONDS - start)) s, $(($(wc -l < "$out/validation_gpu.csv") - 1)) runs"
 
 left=$((budget - (SECONDS - start) - 45))
-if (( left > 10 )); then
+if (( left > 10 )) && [[ ${CTNET_SEARCH_FINAL:-1} != 0 ]]; then
   PYTHONUNBUFFERED=1 python3 scripts/search_mnist.py --final --stage flagship --device cuda --jobs 4 \
     --seeds 1,2,3,4,5 --deadline "$left" --build-dir "$build" --data "$mnist" --out "$out/final_gpu.csv" \
     >> "$out/search.log" 2>&1
