@@ -77,8 +77,8 @@ inline void print_run_header(std::ostream& out, const RunOptions& o, const Mnist
       << (o.schedule == "onecycle" ? "OneCycleLR max_lr " : "StepLR lr ") << o.lr
       << (o.rotation > 0 ? ", rotation +-" + std::to_string(int(o.rotation)) + " deg" : std::string())
       << (o.translate > 0 ? ", translate " + short_text(o.translate) : std::string())
-      << (o.scale > 0 ? ", scale +-" + short_text(o.scale) : std::string()) << ", seed "
-      << o.seed << ", " << where << "\n\n";
+      << (o.scale > 0 ? ", scale +-" + short_text(o.scale) : std::string()) << ", seed " << o.seed << ", " << where
+      << "\n\n";
 }
 
 // One epoch's figures, from whichever device trained it.

@@ -164,9 +164,15 @@ case "$case_name" in
   train_limit_above_file)
     expect 1 "--train-limit 100: '.*train-images-idx3-ubyte' holds only 64 images" \
       mnist_step1_skeleton --data "$good" "${quick[@]}" --train-limit 100 ;;
-  tiny_good_run)  # the tiny model trains through the shared driver and keeps to its budget
+  tiny_good_run)  # the tiny model trains through the shared driver (its default scale augmentation too)
     expect 0 '"example":"mnist_tiny","parameters":3956,' mnist_tiny --data "$good" "${quick[@]}"
-    expect 2 "--device" mnist_tiny --data "$good" "${quick[@]}" --device cuda ;;
+    expect 1 "--device cuda: (this binary was built without CUDA support|no usable CUDA device)" \
+      mnist_tiny --data "$good" --epochs 1 --device cuda ;;
+  scale_resume_changed)  # a state saved with --scale resumes only with the same scale
+    expect 0 '"epochs":1' mnist_step1_skeleton --data "$good" "${quick[@]}" --scale 0.1 --save "$tmp/s.safetensors"
+    expect 2 "--scale" mnist_step1_skeleton --data "$good" "${quick[@]}" --resume "$tmp/s.safetensors" ;;
+  scale_out_of_range)
+    expect 2 "--scale: 0.7 is out of range \[0.000000, 0.500000\]" mnist_step3_gap --data "$good" "${quick[@]}" --scale 0.7 ;;
   # ---- --validation: the last N training images stand in for the test set ----
   validation_above_train_set)
     expect 1 "--validation 64: '.*train-images-idx3-ubyte' holds only 64 images, and at least one must be left" \

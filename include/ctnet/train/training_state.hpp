@@ -24,6 +24,7 @@
 // counters and history; the caller continues at epoch counters.epoch + 1 with counters.global_step.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -255,16 +256,19 @@ TrainingState load_training_state(const std::string& path, M& model, Optimizer& 
     r.fail("is the training state of a " + r.need("train.program") + " run, not of " + run.program);
 
   // The options before the architecture: an option that changes the network deserves its own name.
-  std::size_t saved_options = 0;
-  for (const auto& [key, value] : file.metadata) saved_options += key.rfind("train.option.", 0) == 0;
   for (const auto& [name, value] : run.options) {
     const std::string* saved = r.find("train.option." + name);
-    if (!saved) r.fail("records no option " + name + " (saved by another version of " + run.program + "?)");
+    // Not recorded: saved at its default (an optional option), or by a version without it, which ran so.
+    if (!saved) throw OptionError(r.differs(name, "its default", value, "this run"));
     if (*saved != value) throw OptionError(r.differs(name, *saved, value, "this run"));
   }
-  if (saved_options != run.options.size())
-    r.fail("records " + std::to_string(saved_options) + " options, " + run.program + " has " +
-           std::to_string(run.options.size()) + " (saved by another version?)");
+  // An option recorded only when it is not its default (a program's optional ones): the saved run had it.
+  for (const auto& [key, value] : file.metadata) {
+    if (key.rfind("train.option.", 0) != 0) continue;
+    const std::string name = key.substr(13);
+    const auto same_name = [&](const auto& option) { return option.first == name; };
+    if (std::none_of(run.options.begin(), run.options.end(), same_name)) throw OptionError(r.differs(name, value, "its default", "this run"));
+  }
 
   const std::string arch = architecture_text<Net>();
   if (r.need("fingerprint") != fingerprint_of(arch))
