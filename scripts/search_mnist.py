@@ -103,8 +103,9 @@ def build_tiny(widths, a):
 
 def run_one(program_path, options, seed, a, validation):
     threads = ["--threads", str(a.threads)] if a.device == "cpu" else []  # a GPU run refuses --threads
-    cmd = [program_path, "--data", a.data, "--seed", str(seed)] + threads + ["--progress", "off", "--csv", "-",
-                                                                           "--device", a.device] + (["--validation", str(validation)] if validation else []) + options
+    cmd = ([program_path, "--data", a.data, "--seed", str(seed)] + threads +
+           ["--progress", "off", "--csv", "-", "--device", a.device] +
+           (["--validation", str(validation)] if validation else []) + options)
     cmd += a.extra.split() if a.extra else []
     print("  " + " ".join(cmd), flush=True)
     start = time.time()

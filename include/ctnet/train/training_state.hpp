@@ -267,7 +267,8 @@ TrainingState load_training_state(const std::string& path, M& model, Optimizer& 
     if (key.rfind("train.option.", 0) != 0) continue;
     const std::string name = key.substr(13);
     const auto same_name = [&](const auto& option) { return option.first == name; };
-    if (std::none_of(run.options.begin(), run.options.end(), same_name)) throw OptionError(r.differs(name, value, "its default", "this run"));
+    if (std::none_of(run.options.begin(), run.options.end(), same_name))
+      throw OptionError(r.differs(name, value, "its default", "this run"));
   }
 
   const std::string arch = architecture_text<Net>();
