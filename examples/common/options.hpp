@@ -186,9 +186,10 @@ inline void add_run_options(CommandLine& cli, RunOptions& o, const MnistExampleC
 // --device for an example with a GPU path, and --cuda-graph where that path captures graphs.
 inline void add_device_options(CommandLine& cli, RunOptions& o, GpuPath gpu) {
   if (gpu == GpuPath::none) return;
-  const std::string what = gpu == GpuPath::graph ? "train and evaluate on an NVIDIA GPU, data resident there and "
-                                                   "--rotation/--translate applied there with the CPU's draws"
-                                                 : "train on an NVIDIA GPU";
+  const std::string what = gpu == GpuPath::graph
+                               ? "train and evaluate on an NVIDIA GPU, data resident there and "
+                                 "--rotation/--translate/--scale applied there with the CPU's draws"
+                               : "train on an NVIDIA GPU";
   cli.choice("--device", "NAME", o.device, {"cpu", "cuda"},
              "cpu, or cuda: " + what + " (needs a CUDA build) (default: " + o.device + ")");
   if (gpu == GpuPath::graph)
