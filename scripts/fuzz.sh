@@ -3,7 +3,7 @@
 # for a fixed time from its committed seed corpus; exits non-zero on any finding (crash, sanitizer report,
 # leak, timeout, allocation over the limit, uncaught exception) and prints each target's final figures.
 #
-# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 60 s, all targets; CI runs 5 s each)
+# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 60 s, all targets; CI runs 10 s each)
 #   Targets: idx idx_gzip image safetensors checkpoint json. Build directory: <repository>/build-fuzz
 #   (CTNET_FUZZ_BUILD_DIR overrides it).
 #   A finding leaves its input as build-fuzz/findings/<target>-crash-* (or leak-, timeout-, oom-); rerun it

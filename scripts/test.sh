@@ -2,7 +2,7 @@
 # test.sh — the test command: configures build/ (Release, g++), builds everything, runs every test with CTest;
 # then the project again with clang 19 (scripts/test_clang.sh, build-clang/: all but the unit tests), the
 # unit tests built with clang under ASan + UBSan (scripts/test_sanitize.sh, build-sanitize/) and every fuzz
-# target for 5 s (scripts/fuzz.sh 5, build-fuzz/). CI (.ci/run) runs exactly this after installing the
+# target for 10 s (scripts/fuzz.sh 10, build-fuzz/). CI (.ci/run) runs exactly this after installing the
 # packages; run it yourself from any directory.
 #
 # Usage: scripts/test.sh   (build directories: <repository>/build, build-clang, build-sanitize, build-fuzz)
@@ -28,4 +28,4 @@ ctest --test-dir build --output-on-failure -j2
 bash scripts/gpu_check.sh --dry --build-dir build build/gpu_check
 if [[ "${CTNET_SKIP_CLANG:-0}" != 1 ]]; then bash scripts/test_clang.sh; fi
 if [[ "${CTNET_SKIP_SANITIZE:-0}" != 1 ]]; then bash scripts/test_sanitize.sh; fi
-if [[ "${CTNET_SKIP_FUZZ:-0}" != 1 ]]; then bash scripts/fuzz.sh 5; fi
+if [[ "${CTNET_SKIP_FUZZ:-0}" != 1 ]]; then bash scripts/fuzz.sh 10; fi
