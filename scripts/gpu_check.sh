@@ -61,7 +61,7 @@ mkdir -p "$out" || { echo "error: gpu_check.sh: cannot create '$out'" >&2; exit 
 out="$(cd "$out" && pwd)"
 cd "$repo" || exit 2
 
-carry="$repo/.gpu_carry"
+carry="${CTNET_GPU_CARRY:-$repo/.gpu_carry}"  # CTNET_GPU_CARRY: elsewhere (tests/scripts/gpu_check_replay.sh)
 reuse=0
 if [[ -n "$build" ]]; then
   build="$(cd "$build" 2>/dev/null && pwd)" || { echo "error: gpu_check.sh: --build-dir '$build' does not exist" >&2; exit 2; }
