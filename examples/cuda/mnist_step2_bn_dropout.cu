@@ -2,11 +2,5 @@
 #include "../mnist_models.hpp"
 #include "mnist_cuda.cuh"
 
-namespace examples {
-int train_on_cuda(const RunOptions& options, const MnistExampleConfig& config) {
-  return cuda_run::run_cuda_example<mnist::Step2BnDropout>(options, config);
-}
-}  // namespace examples
-
-extern "C" const examples::CudaModule ctnet_examples_cuda_module{examples::cuda_module_layout,
-                                                                 examples::train_on_cuda, nullptr, nullptr};
+extern "C" const examples::CudaModule ctnet_examples_cuda_module{
+    examples::cuda_module_layout, examples::cuda_run::run_cuda_example<mnist::Step2BnDropout>, nullptr, nullptr};
