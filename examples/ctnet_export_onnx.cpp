@@ -10,12 +10,14 @@
 // Any failure is one "error: ..." line: exit 2 for bad usage, 1 for a bad checkpoint or output path.
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <type_traits>
 
 #include <ctnet/ctnet.hpp>
 #include <ctnet/export/onnx.hpp>
 
-#include "mnist_models.hpp"
+#include "mnist_networks.hpp"
 
 namespace {
 
@@ -38,20 +40,17 @@ int export_network(const Request& r, const OnnxExportOptions& options = {}) {
 }
 
 int dispatch(const Request& r) {
-  const OnnxExportOptions adder{.input_names = {"image", "number"}, .output_names = {"digit", "sum"}};
-  if (r.network == "mnist_step1_skeleton") return export_network<mnist::Step1Skeleton>(r);
-  if (r.network == "mnist_step2_bn_dropout") return export_network<mnist::Step2BnDropout>(r);
-  if (r.network == "mnist_step3_gap") return export_network<mnist::Step3Gap>(r);
-  if (r.network == "mnist_session3") return export_network<mnist::Session3>(r);
-  if (r.network == "mnist_tiny") return export_network<mnist::Tiny>(r);
-  if (r.network == "reference") return export_network<mnist::Reference>(r);
-  if (r.network == "mnist_adder") return export_network<mnist::Adder>(r, adder);
-  if (r.network == "mnist_adder_mse") return export_network<mnist::AdderMse>(r, adder);
+  const std::optional<int> status = mnist::with_network(r.network, [&]<class Net>() {
+    constexpr bool adder = std::is_same_v<Net, mnist::Adder> || std::is_same_v<Net, mnist::AdderMse>;
+    if constexpr (adder)
+      return export_network<Net>(r, {.input_names = {"image", "number"}, .output_names = {"digit", "sum"}});
+    else
+      return export_network<Net>(r);
+  });
+  if (status) return *status;
   if (!r.checkpoint.empty())
     throw CheckpointError("'" + r.checkpoint + "' was saved by '" + r.network + "', which ctnet_export_onnx does not know");
-  throw OptionError("--network '" + r.network +
-                    "': one of mnist_step1_skeleton, mnist_step2_bn_dropout, mnist_step3_gap, mnist_session3, "
-                    "mnist_tiny, mnist_adder, mnist_adder_mse, reference");
+  throw OptionError("--network '" + r.network + "': one of " + mnist::network_names);
 }
 
 int run(int argc, char** argv) {

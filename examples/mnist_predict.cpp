@@ -28,7 +28,7 @@
 
 #include "common/cli.hpp"
 #include "common/mnist_example.hpp"
-#include "mnist_models.hpp"
+#include "mnist_networks.hpp"
 
 namespace {
 
@@ -134,11 +134,9 @@ std::string network_of_state_dict(const ctnet::SafetensorsFile& file) {
       }
     return Fit{name, matched, ctnet::state_dict_mismatches<M>(file).count()};
   };
-  const Fit fits[] = {fit.operator()<mnist::Step3Gap>("mnist_step3_gap"),
-                      fit.operator()<mnist::Step1Skeleton>("mnist_step1_skeleton"),
-                      fit.operator()<mnist::Step2BnDropout>("mnist_step2_bn_dropout"),
-                      fit.operator()<mnist::Session3>("mnist_session3"),
-                      fit.operator()<mnist::Tiny>("mnist_tiny")};
+  std::vector<Fit> fits;  // the flagship first: it is the answer when nothing matches
+  mnist::for_each_classifier(
+      [&]<class Net>(const char* name) { fits.push_back(fit.template operator()<Net>(name)); });
   const Fit* best = &fits[0];
   for (const Fit& f : fits)
     if (f.matched > best->matched || (f.matched == best->matched && f.matched > 0 && f.misfits < best->misfits))
@@ -190,11 +188,9 @@ int run(int argc, char** argv, examples::Distributed& dist) {
   const ctnet::SafetensorsFile file = ctnet::load_safetensors(o.model);
   const auto it = file.metadata.find("user.example");
   const std::string example = it != file.metadata.end() ? it->second : network_of_state_dict(file);
-  if (example == "mnist_step3_gap") return predict<mnist::Step3Gap>(o, dist);
-  if (example == "mnist_step1_skeleton") return predict<mnist::Step1Skeleton>(o, dist);
-  if (example == "mnist_step2_bn_dropout") return predict<mnist::Step2BnDropout>(o, dist);
-  if (example == "mnist_session3") return predict<mnist::Session3>(o, dist);
-  if (example == "mnist_tiny") return predict<mnist::Tiny>(o, dist);
+  if (const std::optional<int> status =
+          mnist::with_classifier(example, [&]<class Net>() { return predict<Net>(o, dist); }))
+    return *status;
   throw ctnet::CheckpointError("'" + o.model + "' was saved by '" + example + "', which mnist_predict does not know");
 }
 

@@ -13,25 +13,20 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include <ctnet/ctnet.hpp>
 #include <ctnet/train/checkpoint.hpp>
 
 #include "../../examples/common/cli.hpp"
-#include "../../examples/mnist_models.hpp"
+#include "../../examples/mnist_networks.hpp"
 #include "torch_nets.hpp"
 
 namespace {
 
 template <class F>
 int with_network(const std::string& name, F&& f) {
-  if (name == "mnist_step1_skeleton") return f.template operator()<mnist::Step1Skeleton>();
-  if (name == "mnist_step2_bn_dropout") return f.template operator()<mnist::Step2BnDropout>();
-  if (name == "mnist_step3_gap") return f.template operator()<mnist::Step3Gap>();
-  if (name == "mnist_session3") return f.template operator()<mnist::Session3>();
-  if (name == "mnist_tiny") return f.template operator()<mnist::Tiny>();
-  if (name == "reference") return f.template operator()<mnist::Reference>();
-  if (name == "mnist_adder") return f.template operator()<mnist::Adder>();
-  if (name == "mnist_adder_mse") return f.template operator()<mnist::AdderMse>();
+  if (const std::optional<int> status = mnist::with_network(name, f)) return *status;
   if (name == "zoo") return f.template operator()<torch_tests::Zoo>();
   throw ctnet::OptionError("unknown network '" + name + "'");
 }
