@@ -62,12 +62,6 @@ inline ctnet::ProgressBar::Mode progress_mode(const RunOptions& o) {
 }
 
 // The "data: ..." and "training: ..." lines; `where` ends the second ("2 threads", the GPU's name).
-inline std::string short_text(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 inline void print_run_header(std::ostream& out, const RunOptions& o, const MnistExampleConfig& config,
                              long train_count, long test_count, const std::string& where) {
   out << "\ndata: " << train_count << " training and " << test_count << " " << evaluation_set(o)
@@ -76,8 +70,8 @@ inline void print_run_header(std::ostream& out, const RunOptions& o, const Mnist
       << (o.weight_decay > 0 ? ", weight decay " + std::to_string(o.weight_decay) : std::string()) << ", "
       << (o.schedule == "onecycle" ? "OneCycleLR max_lr " : "StepLR lr ") << o.lr
       << (o.rotation > 0 ? ", rotation +-" + std::to_string(int(o.rotation)) + " deg" : std::string())
-      << (o.translate > 0 ? ", translate " + short_text(o.translate) : std::string())
-      << (o.scale > 0 ? ", scale +-" + short_text(o.scale) : std::string()) << ", seed " << o.seed << ", " << where
+      << (o.translate > 0 ? ", translate " + default_text(o.translate) : std::string())
+      << (o.scale > 0 ? ", scale +-" + default_text(o.scale) : std::string()) << ", seed " << o.seed << ", " << where
       << "\n\n";
 }
 

@@ -30,6 +30,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,8 @@ namespace ctnet {
 
 inline constexpr const char* training_state_format = "ctnet-training-state";
 inline constexpr const char* training_state_version = "1";
+// A run's options are kept as metadata under this prefix, one key per option name.
+inline constexpr std::string_view training_state_option_prefix = "train.option.";
 
 // Taken between epochs: `epoch` epochs are complete and the optimizer has taken `global_step` steps.
 struct TrainingCounters {
@@ -202,7 +205,7 @@ void save_training_state(const std::string& path, const M& model, const Optimize
   meta["train.format"] = training_state_format;
   meta["train.version"] = training_state_version;
   meta["train.program"] = record.run.program;
-  for (const auto& [name, value] : record.run.options) meta["train.option." + name] = value;
+  for (const auto& [name, value] : record.run.options) meta[std::string(training_state_option_prefix) + name] = value;
   meta["train.epoch"] = std::to_string(record.counters.epoch);
   meta["train.global_step"] = std::to_string(record.counters.global_step);
 
@@ -257,15 +260,15 @@ TrainingState load_training_state(const std::string& path, M& model, Optimizer& 
 
   // The options before the architecture: an option that changes the network deserves its own name.
   for (const auto& [name, value] : run.options) {
-    const std::string* saved = r.find("train.option." + name);
+    const std::string* saved = r.find(std::string(training_state_option_prefix) + name);
     // Not recorded: saved at its default (an optional option), or by a version without it, which ran so.
     if (!saved) throw OptionError(r.differs(name, "its default", value, "this run"));
     if (*saved != value) throw OptionError(r.differs(name, *saved, value, "this run"));
   }
   // An option recorded only when it is not its default (a program's optional ones): the saved run had it.
   for (const auto& [key, value] : file.metadata) {
-    if (key.rfind("train.option.", 0) != 0) continue;
-    const std::string name = key.substr(13);
+    if (!key.starts_with(training_state_option_prefix)) continue;
+    const std::string name = key.substr(training_state_option_prefix.size());
     const auto same_name = [&](const auto& option) { return option.first == name; };
     if (std::none_of(run.options.begin(), run.options.end(), same_name))
       throw OptionError(r.differs(name, value, "its default", "this run"));
