@@ -246,25 +246,29 @@ def main():
         sys.exit("search_mnist.py: " + str(len(failures)) + " run(s) failed; the first: " + failures[0])
 
 
-def ranked(out, split, stage, seeds):
-    """The stage's candidates run on all of `seeds`, best first by the worst of their last-three minima."""
+def rows_by_candidate(out, split, stage=None):
+    """The CSV's rows of `split` (and `stage`, when given), grouped by candidate in the order they appear."""
     with open(out, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["split"] == split and r["stage"] == stage]
+        rows = [r for r in csv.DictReader(f) if r["split"] == split and stage in (None, r["stage"])]
     by = {}
     for r in rows:
-        if int(r["seed"]) in seeds:
-            by.setdefault(r["candidate"], []).append(float(r["last3_min"]))
-    full = [(min(v), name) for name, v in by.items() if len(v) == len(seeds)]
+        by.setdefault(r["candidate"], []).append(r)
+    return by
+
+
+def ranked(out, split, stage, seeds):
+    """The stage's candidates run on all of `seeds`, best first by the worst of their last-three minima."""
+    full = []
+    for name, rs in rows_by_candidate(out, split, stage).items():
+        minima = [float(r["last3_min"]) for r in rs if int(r["seed"]) in seeds]
+        if len(minima) == len(seeds):
+            full.append((min(minima), name))
     return [name for _, name in sorted(full, reverse=True)]
 
 
 def summarize(out, split):
     """Per candidate: the seeds run and the worst of their last-three minima."""
-    with open(out, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["split"] == split]
-    by = {}
-    for r in rows:
-        by.setdefault(r["candidate"], []).append(r)
+    by = rows_by_candidate(out, split)
     print(f"\n{split}: candidate, parameters, seeds, worst last-three minimum, mean last")
     for name, rs in by.items():
         worst = min(float(r["last3_min"]) for r in rs)
