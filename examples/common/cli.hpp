@@ -21,6 +21,8 @@
 
 #include <ctnet/core/error.hpp>
 
+#include "compiled.hpp"
+
 namespace examples {
 
 template <class Number>
@@ -40,13 +42,8 @@ Number parse_number(const std::string& option, const std::string& text, Number l
 }
 
 // `text` when it is one of `choices`; otherwise OptionError "OPTION: 'TEXT' is not one of A, B".
-inline std::string parse_choice(const std::string& option, const std::string& text,
-                                const std::vector<std::string>& choices) {
-  if (std::find(choices.begin(), choices.end(), text) != choices.end()) return text;
-  std::string list;
-  for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
-  throw ctnet::OptionError(option + ": '" + text + "' is not one of " + list);
-}
+CTNET_EXAMPLES_COLD std::string parse_choice(const std::string& option, const std::string& text,
+                                             const std::vector<std::string>& choices);
 
 // A small declarative parser: each option has a name, a help line (with its default) and a setter. The
 // typed forms write the parsed value into `field`, which must outlive the parse.
@@ -92,51 +89,13 @@ class CommandLine {
   void check(std::function<void()> f) { checks_.push_back(std::move(f)); }
 
   // Returns false when --help was given (the usage has been printed).
-  bool parse(int argc, char** argv, std::ostream& out) {
-    given_.clear();
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg == "--help" || arg == "-h") {
-        usage(out);
-        return false;
-      }
-      std::string value;
-      bool has_inline_value = false;
-      if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-        value = arg.substr(eq + 1);
-        arg = arg.substr(0, eq);
-        has_inline_value = true;
-      }
-      const Option* opt = find(arg);
-      if (!opt) throw ctnet::OptionError("unknown option '" + arg + "'");
-      if (given(arg)) throw ctnet::OptionError(arg + ": given twice");
-      given_.push_back(arg);
-      if (!opt->value_name.empty() && !has_inline_value) {
-        if (i + 1 >= argc) throw ctnet::OptionError(arg + ": missing value (" + opt->value_name + ")");
-        value = argv[++i];
-      } else if (opt->value_name.empty() && has_inline_value) {
-        throw ctnet::OptionError(arg + " takes no value");
-      }
-      opt->set(value);
-    }
-    for (const auto& check : checks_) check();
-    return true;
-  }
+  bool parse(int argc, char** argv, std::ostream& out);
 
   // Whether `name` was on the command line (so an option that does not apply can be refused).
   bool given(const std::string& name) const { return std::find(given_.begin(), given_.end(), name) != given_.end(); }
   const std::vector<std::string>& given_names() const { return given_; }
 
-  void usage(std::ostream& out) const {
-    out << "usage: " << program_ << " [options]\n\n" << description_ << "\n\noptions:\n";
-    for (const Option& o : options_) {
-      std::string head = "  " + o.name + (o.value_name.empty() ? "" : " " + o.value_name);
-      if (head.size() < 24) head.resize(24, ' ');
-      else head += "\n" + std::string(24, ' ');
-      out << head << o.help << '\n';
-    }
-    out << "  --help, -h              show this help\n";
-  }
+  void usage(std::ostream& out) const;
 
  private:
   struct Option {
@@ -156,10 +115,7 @@ class CommandLine {
 
 // Throws OptionError unless none of `options` was given: they do not apply to what the program was asked
 // to do (`why`, e.g. "with --device cpu").
-inline void refuse_options(const CommandLine& cli, const std::vector<std::string>& options, const std::string& why) {
-  for (const std::string& name : options)
-    if (cli.given(name)) throw ctnet::OptionError(name + ": does not apply " + why);
-}
+CTNET_EXAMPLES_COLD void refuse_options(const CommandLine& cli, const std::vector<std::string>& options, const std::string& why);
 
 // The one error line every program ends with when it fails. OptionError: bad usage (2, with a pointer
 // to --help); any other exception: bad input or a failure of the machine (1).
@@ -188,3 +144,64 @@ int guarded_main(const std::string& program, Body&& body) noexcept {
 }
 
 }  // namespace examples
+
+#if CTNET_EXAMPLES_COLD_BODIES
+namespace examples {
+
+CTNET_EXAMPLES_COLD bool CommandLine::parse(int argc, char** argv, std::ostream& out) {
+  given_.clear();
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      usage(out);
+      return false;
+    }
+    std::string value;
+    bool has_inline_value = false;
+    if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_inline_value = true;
+    }
+    const Option* opt = find(arg);
+    if (!opt) throw ctnet::OptionError("unknown option '" + arg + "'");
+    if (given(arg)) throw ctnet::OptionError(arg + ": given twice");
+    given_.push_back(arg);
+    if (!opt->value_name.empty() && !has_inline_value) {
+      if (i + 1 >= argc) throw ctnet::OptionError(arg + ": missing value (" + opt->value_name + ")");
+      value = argv[++i];
+    } else if (opt->value_name.empty() && has_inline_value) {
+      throw ctnet::OptionError(arg + " takes no value");
+    }
+    opt->set(value);
+  }
+  for (const auto& check : checks_) check();
+  return true;
+}
+
+CTNET_EXAMPLES_COLD void CommandLine::usage(std::ostream& out) const {
+  out << "usage: " << program_ << " [options]\n\n" << description_ << "\n\noptions:\n";
+  for (const Option& o : options_) {
+    std::string head = "  " + o.name + (o.value_name.empty() ? "" : " " + o.value_name);
+    if (head.size() < 24) head.resize(24, ' ');
+    else head += "\n" + std::string(24, ' ');
+    out << head << o.help << '\n';
+  }
+  out << "  --help, -h              show this help\n";
+}
+
+CTNET_EXAMPLES_COLD std::string parse_choice(const std::string& option, const std::string& text,
+                                             const std::vector<std::string>& choices) {
+  if (std::find(choices.begin(), choices.end(), text) != choices.end()) return text;
+  std::string list;
+  for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
+  throw ctnet::OptionError(option + ": '" + text + "' is not one of " + list);
+}
+
+CTNET_EXAMPLES_COLD void refuse_options(const CommandLine& cli, const std::vector<std::string>& options, const std::string& why) {
+  for (const std::string& name : options)
+    if (cli.given(name)) throw ctnet::OptionError(name + ": does not apply " + why);
+}
+
+}  // namespace examples
+#endif  // CTNET_EXAMPLES_COLD_BODIES

@@ -14,6 +14,7 @@
 #include <ctnet/data/loader.hpp>
 #include <ctnet/data/mnist.hpp>
 
+#include "compiled.hpp"
 #include "options.hpp"
 
 namespace examples {
@@ -24,14 +25,7 @@ struct MnistSplits {
 
 // The first `limit` samples of `data` (all when limit is 0); `option` names the limit in the error.
 // `held_out`: how many images of the file another split took (--validation), which the message counts out.
-inline ctnet::Dataset limited(ctnet::Dataset data, long limit, const char* option, long held_out = 0) {
-  if (limit > data.count)
-    throw ctnet::DataError(
-        std::string(option) + " " + std::to_string(limit) + ": '" + data.images_file + "' holds only " +
-        std::to_string(data.count) + " images" +
-        (held_out ? " besides the " + std::to_string(held_out) + " that --validation holds out" : std::string()));
-  return limit ? ctnet::slice(data, 0, int(limit)) : data;
-}
+CTNET_EXAMPLES_COLD ctnet::Dataset limited(ctnet::Dataset data, long limit, const char* option, long held_out = 0);
 
 // Every MNIST example's network takes one 1x28x28 image (the adder: plus a digit) and scores 10 digits.
 template <class InputShape = ctnet::Shape<1, 28, 28>>
@@ -57,13 +51,35 @@ MnistSplits load_splits(const RunOptions& o, int classes = 10) {
 }
 
 // The training images' augmentation (--rotation, --translate, --scale), on either device; none when all are 0.
-inline std::optional<ctnet::RandomAffine> augmentation(const RunOptions& o) {
+CTNET_EXAMPLES_COLD std::optional<ctnet::RandomAffine> augmentation(const RunOptions& o);
+
+CTNET_EXAMPLES_COLD ctnet::LoaderOptions train_loader_options(const RunOptions& o);
+
+inline constexpr int test_batch = 1000;
+
+CTNET_EXAMPLES_COLD ctnet::LoaderOptions test_loader_options();
+
+}  // namespace examples
+
+#if CTNET_EXAMPLES_COLD_BODIES
+namespace examples {
+
+CTNET_EXAMPLES_COLD ctnet::Dataset limited(ctnet::Dataset data, long limit, const char* option, long held_out) {
+  if (limit > data.count)
+    throw ctnet::DataError(
+        std::string(option) + " " + std::to_string(limit) + ": '" + data.images_file + "' holds only " +
+        std::to_string(data.count) + " images" +
+        (held_out ? " besides the " + std::to_string(held_out) + " that --validation holds out" : std::string()));
+  return limit ? ctnet::slice(data, 0, int(limit)) : data;
+}
+
+CTNET_EXAMPLES_COLD std::optional<ctnet::RandomAffine> augmentation(const RunOptions& o) {
   if (o.rotation > 0 || o.translate > 0 || o.scale > 0)
     return ctnet::RandomAffine(o.rotation, o.translate, o.translate, 1.0f - o.scale, 1.0f + o.scale);
   return std::nullopt;
 }
 
-inline ctnet::LoaderOptions train_loader_options(const RunOptions& o) {
+CTNET_EXAMPLES_COLD ctnet::LoaderOptions train_loader_options(const RunOptions& o) {
   ctnet::LoaderOptions l;
   l.batch_size = o.batch;
   l.seed = o.seed;
@@ -71,9 +87,7 @@ inline ctnet::LoaderOptions train_loader_options(const RunOptions& o) {
   return l;
 }
 
-inline constexpr int test_batch = 1000;
-
-inline ctnet::LoaderOptions test_loader_options() {
+CTNET_EXAMPLES_COLD ctnet::LoaderOptions test_loader_options() {
   ctnet::LoaderOptions l;
   l.batch_size = test_batch;
   l.shuffle = false;
@@ -81,3 +95,4 @@ inline ctnet::LoaderOptions test_loader_options() {
 }
 
 }  // namespace examples
+#endif  // CTNET_EXAMPLES_COLD_BODIES

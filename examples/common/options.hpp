@@ -29,6 +29,7 @@
 #include <ctnet/core/output_file.hpp>
 
 #include "cli.hpp"
+#include "compiled.hpp"
 
 #ifndef CTNET_DEFAULT_DATA_DIR
 #define CTNET_DEFAULT_DATA_DIR "data/mnist"
@@ -41,25 +42,13 @@ inline std::string default_data_dir() {
   return CTNET_DEFAULT_DATA_DIR;
 }
 
-inline std::string percent(double fraction) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * fraction);
-  return buf;
-}
+CTNET_EXAMPLES_COLD std::string percent(double fraction);
 
 // A default as --help shows it: 0.05, 7, 0.0001 (at most six decimals, no trailing zeros).
-inline std::string default_text(double v) {
-  std::string s = std::to_string(v);
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
+CTNET_EXAMPLES_COLD std::string default_text(double v);
 
 // Throws OptionError naming `option` unless `path` can be written (see ctnet/core/output_file.hpp).
-inline void check_output_option(const std::string& option, const std::string& path) {
-  if (const std::string problem = ctnet::output_file_problem(path); !problem.empty())
-    throw ctnet::OptionError(option + ": " + problem);
-}
+CTNET_EXAMPLES_COLD void check_output_option(const std::string& option, const std::string& path);
 
 // The options of every example program that ends with a model: the training examples (RunOptions::common)
 // and mnist_predict (PredictOptions::common). Each program's table calls add_common_options last, so an
@@ -124,14 +113,55 @@ struct MnistExampleConfig {
 // that can also run eagerly (--device and --cuda-graph).
 enum class GpuPath { none, eager, graph };
 
-inline int default_threads() {
+CTNET_EXAMPLES_COLD int default_threads();
+
+// The options every training example takes, bound to `o`, whose values are the defaults --help states.
+CTNET_EXAMPLES_COLD void add_run_options(CommandLine& cli, RunOptions& o, const MnistExampleConfig& c);
+
+// --device for an example with a GPU path, and --cuda-graph where that path captures graphs.
+CTNET_EXAMPLES_COLD void add_device_options(CommandLine& cli, RunOptions& o, GpuPath gpu);
+
+// An example's run: its recipe changed by the command line; nullopt after --help (the usage is printed).
+// `extra` adds an example's own options, listed after the common ones and before --device.
+CTNET_EXAMPLES_COLD std::optional<RunOptions> parse_options(int argc, char** argv, const MnistExampleConfig& c, GpuPath gpu,
+                                                            const std::function<void(CommandLine&)>& extra = {});
+
+// Only the CPU driver exports ONNX: on the GPU the option is refused rather than ignored.
+CTNET_EXAMPLES_COLD void check_export_device(const RunOptions& o);
+
+// Only the CPU driver keeps a training state: a --resume on the GPU is refused rather than ignored.
+CTNET_EXAMPLES_COLD void check_resume_device(const RunOptions& o);
+
+}  // namespace examples
+
+#if CTNET_EXAMPLES_COLD_BODIES
+namespace examples {
+
+CTNET_EXAMPLES_COLD std::string percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * fraction);
+  return buf;
+}
+
+CTNET_EXAMPLES_COLD std::string default_text(double v) {
+  std::string s = std::to_string(v);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+CTNET_EXAMPLES_COLD void check_output_option(const std::string& option, const std::string& path) {
+  if (const std::string problem = ctnet::output_file_problem(path); !problem.empty())
+    throw ctnet::OptionError(option + ": " + problem);
+}
+
+CTNET_EXAMPLES_COLD int default_threads() {
   if (const char* env = std::getenv("OMP_NUM_THREADS"); env && *env)
     return parse_number<int>("OMP_NUM_THREADS", env, 1, 1024);
   return int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-// The options every training example takes, bound to `o`, whose values are the defaults --help states.
-inline void add_run_options(CommandLine& cli, RunOptions& o, const MnistExampleConfig& c) {
+CTNET_EXAMPLES_COLD void add_run_options(CommandLine& cli, RunOptions& o, const MnistExampleConfig& c) {
   cli.option("--data", "DIR",
              "directory with the four MNIST IDX files, raw or .gz (default: " + o.data +
                  "; fetch it with scripts/fetch_mnist.sh)",
@@ -183,8 +213,7 @@ inline void add_run_options(CommandLine& cli, RunOptions& o, const MnistExampleC
   });
 }
 
-// --device for an example with a GPU path, and --cuda-graph where that path captures graphs.
-inline void add_device_options(CommandLine& cli, RunOptions& o, GpuPath gpu) {
+CTNET_EXAMPLES_COLD void add_device_options(CommandLine& cli, RunOptions& o, GpuPath gpu) {
   if (gpu == GpuPath::none) return;
   const std::string what = gpu == GpuPath::graph
                                ? "train and evaluate on an NVIDIA GPU, data resident there and "
@@ -199,10 +228,8 @@ inline void add_device_options(CommandLine& cli, RunOptions& o, GpuPath gpu) {
                    std::string(o.cuda_graph ? "on" : "off") + ")");
 }
 
-// An example's run: its recipe changed by the command line; nullopt after --help (the usage is printed).
-// `extra` adds an example's own options, listed after the common ones and before --device.
-inline std::optional<RunOptions> parse_options(int argc, char** argv, const MnistExampleConfig& c, GpuPath gpu,
-                                               const std::function<void(CommandLine&)>& extra = {}) {
+CTNET_EXAMPLES_COLD std::optional<RunOptions> parse_options(int argc, char** argv, const MnistExampleConfig& c, GpuPath gpu,
+                                                            const std::function<void(CommandLine&)>& extra) {
   RunOptions o = c.defaults;
   if (o.threads == 0) o.threads = default_threads();
   if (o.csv.empty()) o.csv = c.name + ".csv";
@@ -216,18 +243,17 @@ inline std::optional<RunOptions> parse_options(int argc, char** argv, const Mnis
   return o;
 }
 
-// Only the CPU driver exports ONNX: on the GPU the option is refused rather than ignored.
-inline void check_export_device(const RunOptions& o) {
+CTNET_EXAMPLES_COLD void check_export_device(const RunOptions& o) {
   if (!o.common.export_onnx.empty() && o.device != "cpu")
     throw ctnet::OptionError("--export-onnx: applies only with --device cpu (export the model that --save kept: "
                              "ctnet_export_onnx --checkpoint PATH OUT)");
 }
 
-// Only the CPU driver keeps a training state: a --resume on the GPU is refused rather than ignored.
-inline void check_resume_device(const RunOptions& o) {
+CTNET_EXAMPLES_COLD void check_resume_device(const RunOptions& o) {
   if (!o.resume.empty() && o.device != "cpu")
     throw ctnet::OptionError("--resume: --device " + o.device + " cannot resume a run (it saves only the final " +
                              "model); resume with --device cpu");
 }
 
 }  // namespace examples
+#endif  // CTNET_EXAMPLES_COLD_BODIES

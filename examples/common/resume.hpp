@@ -15,12 +15,43 @@
 #include <ctnet/train/training_state.hpp>
 
 #include "options.hpp"
+#include "compiled.hpp"
 #include "report.hpp"
 
 namespace examples {
 
 // The options every run records.
-inline ctnet::RunIdentity numbers_identity(const RunOptions& o, const MnistExampleConfig& c) {
+CTNET_EXAMPLES_COLD ctnet::RunIdentity numbers_identity(const RunOptions& o, const MnistExampleConfig& c);
+
+CTNET_EXAMPLES_COLD ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleConfig& c);
+
+// Where the state goes after every epoch: --save, else the file being resumed.
+inline std::string state_path(const RunOptions& o) { return o.save.empty() ? o.resume : o.save; }
+
+inline std::vector<std::string> figure_columns() {
+  return {"train_loss", "train_correct", "train_total", "test_loss", "test_correct", "test_total", "lr"};
+}
+
+inline std::vector<double> figure_row(const EpochFigures& f) {
+  return {f.train_loss, double(f.train_correct), double(f.train_total), f.test_loss,
+          double(f.test_correct), double(f.test_total), f.lr};
+}
+
+// The saved history as per-epoch figures: one row per completed epoch, in the columns above.
+CTNET_EXAMPLES_COLD std::vector<std::vector<double>> history_rows(const ctnet::TrainingState& s, const std::string& path,
+                                                                  const std::vector<std::string>& columns);
+
+CTNET_EXAMPLES_COLD std::vector<EpochFigures> resumed_figures(const ctnet::TrainingState& s, const std::string& path);
+
+// Says where a resumed run stands; false when it is already complete (nothing left to train).
+CTNET_EXAMPLES_COLD bool announce_resume(std::ostream& out, const RunOptions& o, long done);
+
+}  // namespace examples
+
+#if CTNET_EXAMPLES_COLD_BODIES
+namespace examples {
+
+CTNET_EXAMPLES_COLD ctnet::RunIdentity numbers_identity(const RunOptions& o, const MnistExampleConfig& c) {
   using ctnet::exact_text;
   const auto limit = [](long n) { return n ? std::to_string(n) : std::string("all"); };
   return {c.name,
@@ -38,7 +69,7 @@ inline ctnet::RunIdentity numbers_identity(const RunOptions& o, const MnistExamp
            {"step_size", std::to_string(c.step_size)}}};
 }
 
-inline ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleConfig& c) {
+CTNET_EXAMPLES_COLD ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleConfig& c) {
   ctnet::RunIdentity id = numbers_identity(o, c);
   // Only when it is not the default, so that the states of earlier runs still resume.
   if (o.batch_norm != "replica") id.options.push_back({"--batch-norm", o.batch_norm});
@@ -47,21 +78,8 @@ inline ctnet::RunIdentity run_identity(const RunOptions& o, const MnistExampleCo
   return id;
 }
 
-// Where the state goes after every epoch: --save, else the file being resumed.
-inline std::string state_path(const RunOptions& o) { return o.save.empty() ? o.resume : o.save; }
-
-inline std::vector<std::string> figure_columns() {
-  return {"train_loss", "train_correct", "train_total", "test_loss", "test_correct", "test_total", "lr"};
-}
-
-inline std::vector<double> figure_row(const EpochFigures& f) {
-  return {f.train_loss, double(f.train_correct), double(f.train_total), f.test_loss,
-          double(f.test_correct), double(f.test_total), f.lr};
-}
-
-// The saved history as per-epoch figures: one row per completed epoch, in the columns above.
-inline std::vector<std::vector<double>> history_rows(const ctnet::TrainingState& s, const std::string& path,
-                                                     const std::vector<std::string>& columns) {
+CTNET_EXAMPLES_COLD std::vector<std::vector<double>> history_rows(const ctnet::TrainingState& s, const std::string& path,
+                                                                  const std::vector<std::string>& columns) {
   if (s.history.columns != columns || s.history.rows.size() != std::size_t(s.counters.epoch))
     throw ctnet::CheckpointError("'" + path + "': the training state's history holds " +
                                  std::to_string(s.history.rows.size()) + " rows of " +
@@ -70,7 +88,7 @@ inline std::vector<std::vector<double>> history_rows(const ctnet::TrainingState&
   return s.history.rows;
 }
 
-inline std::vector<EpochFigures> resumed_figures(const ctnet::TrainingState& s, const std::string& path) {
+CTNET_EXAMPLES_COLD std::vector<EpochFigures> resumed_figures(const ctnet::TrainingState& s, const std::string& path) {
   std::vector<EpochFigures> out;
   for (const auto& r : history_rows(s, path, figure_columns())) {
     EpochFigures f;
@@ -87,8 +105,7 @@ inline std::vector<EpochFigures> resumed_figures(const ctnet::TrainingState& s, 
   return out;
 }
 
-// Says where a resumed run stands; false when it is already complete (nothing left to train).
-inline bool announce_resume(std::ostream& out, const RunOptions& o, long done) {
+CTNET_EXAMPLES_COLD bool announce_resume(std::ostream& out, const RunOptions& o, long done) {
   if (done >= o.epochs) {
     out << "the run saved in " << o.resume << " is already complete (" << done << " of " << o.epochs
         << " epochs): nothing to resume\n";
@@ -100,3 +117,4 @@ inline bool announce_resume(std::ostream& out, const RunOptions& o, long done) {
 }
 
 }  // namespace examples
+#endif  // CTNET_EXAMPLES_COLD_BODIES

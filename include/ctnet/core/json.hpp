@@ -16,6 +16,7 @@
 #include <limits>
 #include <string>
 
+#include "compiled.hpp"
 #include "json_value.hpp"
 
 namespace ctnet {
@@ -27,6 +28,20 @@ struct JsonParseOptions {
   bool allow_duplicate_keys = false;  // true keeps duplicates in order so the caller can report them its own way
   std::size_t max_values = std::numeric_limits<std::size_t>::max();  // values (of every kind) in the document
 };
+
+CTNET_COLD JsonValue parse_json(std::string_view text, JsonParseOptions options = {});
+
+CTNET_COLD void write_json_string(std::string& out, std::string_view s);
+
+CTNET_COLD void write_json(std::string& out, const JsonValue& v);
+
+// Compact JSON (no spaces, no newline), so a value is one line of a JSON-lines log.
+CTNET_COLD std::string to_json(const JsonValue& v);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
 
 namespace detail {
 
@@ -264,11 +279,11 @@ class JsonParser {
 
 }  // namespace detail
 
-inline JsonValue parse_json(std::string_view text, JsonParseOptions options = {}) {
+CTNET_COLD JsonValue parse_json(std::string_view text, JsonParseOptions options) {
   return detail::JsonParser(text, options).parse_document();
 }
 
-inline void write_json_string(std::string& out, std::string_view s) {
+CTNET_COLD void write_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   static constexpr std::string_view specials = "\"\\\b\f\n\r\t", letters = "\"\\bfnrt";
   out.push_back('"');
@@ -288,7 +303,7 @@ inline void write_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-inline void write_json(std::string& out, const JsonValue& v) {
+CTNET_COLD void write_json(std::string& out, const JsonValue& v) {
   char buf[40];
   switch (v.kind()) {
     case JsonValue::Kind::null: out += "null"; break;
@@ -332,11 +347,11 @@ inline void write_json(std::string& out, const JsonValue& v) {
   }
 }
 
-// Compact JSON (no spaces, no newline), so a value is one line of a JSON-lines log.
-inline std::string to_json(const JsonValue& v) {
+CTNET_COLD std::string to_json(const JsonValue& v) {
   std::string out;
   write_json(out, v);
   return out;
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -10,9 +10,19 @@
 // (the examples check --save and --csv before training) and again right before writing.
 #pragma once
 
+#include <string>
+
+#include "compiled.hpp"
+
+namespace ctnet {
+
+CTNET_COLD std::string output_file_problem(const std::string& path);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
 #include <cerrno>
 #include <filesystem>
-#include <string>
 #include <system_error>
 
 #if __has_include(<unistd.h>)
@@ -21,7 +31,7 @@
 
 namespace ctnet {
 
-inline std::string output_file_problem(const std::string& path) {
+CTNET_COLD std::string output_file_problem(const std::string& path) {
   namespace fs = std::filesystem;
   if (path.empty()) return "empty output path";
   std::error_code ec;
@@ -48,3 +58,4 @@ inline std::string output_file_problem(const std::string& path) {
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -12,19 +12,11 @@
 // 3x the bytes actually decompressed plus 1 MiB (a 21-byte gzip claiming 1 GiB costs 1 MiB, then an error).
 #pragma once
 
-#include <zlib.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <limits>
 #include <string>
-#include <system_error>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 
 namespace ctnet {
@@ -37,6 +29,24 @@ struct IdxArray {
 
 // Well above any real data set (MNIST train images are 47 MB); the count is checked before any allocation.
 inline constexpr std::uint64_t idx_max_elements = std::uint64_t{1} << 32;
+
+// Reads an IDX file of unsigned bytes. See the header comment for the errors it reports.
+CTNET_COLD IdxArray read_idx(const std::string& path);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <system_error>
+
+namespace ctnet {
 
 namespace idx_detail {
 
@@ -181,8 +191,7 @@ class ByteSource {
 
 }  // namespace idx_detail
 
-// Reads an IDX file of unsigned bytes. See the header comment for the errors it reports.
-inline IdxArray read_idx(const std::string& path) {
+CTNET_COLD IdxArray read_idx(const std::string& path) {
   namespace fs = std::filesystem;
   using namespace idx_detail;
   std::error_code ec;
@@ -281,3 +290,4 @@ inline IdxArray read_idx(const std::string& path) {
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 
 namespace ctnet {
@@ -60,7 +61,14 @@ struct FileCloser {
 
 // The whole file, read with stdio (an ifstream read through istreambuf_iterator throws
 // std::ios_base::failure on a directory).
-inline std::vector<std::uint8_t> read_image_file_bytes(const std::string& path) {
+CTNET_COLD std::vector<std::uint8_t> read_image_file_bytes(const std::string& path);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+CTNET_COLD std::vector<std::uint8_t> read_image_file_bytes(const std::string& path) {
   constexpr std::uint64_t max_bytes = image_max_file_bytes;
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -96,3 +104,4 @@ inline std::vector<std::uint8_t> read_image_file_bytes(const std::string& path) 
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 #include "image_common.hpp"
 #include "image_resize.hpp"
@@ -25,14 +26,7 @@
 namespace ctnet {
 
 // Decodes PGM or PNG bytes, recognised by their first bytes; `path` is used in messages.
-inline GrayImage decode_gray_image(const std::vector<std::uint8_t>& bytes, const std::string& path) {
-  if (bytes.size() >= 2 && bytes[0] == 0x89 && bytes[1] == 'P') return decode_png(bytes, path);
-  if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '2')) return decode_pgm(bytes, path);
-  if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7')
-    throw DataError("'" + path + "': Netpbm format P" + std::string(1, static_cast<char>(bytes[1])) +
-                    " is not supported (grayscale PGM P5/P2 only)");
-  throw DataError("'" + path + "': not a PGM or PNG image" + (bytes.empty() ? std::string(" (empty file)") : ""));
-}
+CTNET_COLD GrayImage decode_gray_image(const std::vector<std::uint8_t>& bytes, const std::string& path);
 
 // Reads a PGM or PNG file, recognised by its first bytes.
 inline GrayImage read_gray_image(const std::string& path) { return decode_gray_image(read_image_file_bytes(path), path); }
@@ -43,3 +37,18 @@ inline GrayImage read_gray_image_resized(const std::string& path, int rows = 28,
 }
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+CTNET_COLD GrayImage decode_gray_image(const std::vector<std::uint8_t>& bytes, const std::string& path) {
+  if (bytes.size() >= 2 && bytes[0] == 0x89 && bytes[1] == 'P') return decode_png(bytes, path);
+  if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '2')) return decode_pgm(bytes, path);
+  if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7')
+    throw DataError("'" + path + "': Netpbm format P" + std::string(1, static_cast<char>(bytes[1])) +
+                    " is not supported (grayscale PGM P5/P2 only)");
+  throw DataError("'" + path + "': not a PGM or PNG image" + (bytes.empty() ? std::string(" (empty file)") : ""));
+}
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

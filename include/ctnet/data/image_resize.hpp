@@ -5,19 +5,29 @@
 // same size is the identity; inconsistent sizes throw ctnet::Error.
 #pragma once
 
-#include <algorithm>
-#include <cmath>
-#include <cstddef>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "image_common.hpp"
 
 namespace ctnet {
 
 // Resamples to rows x cols with PIL's antialiased bilinear (triangle) filter, one axis at a time.
-inline GrayImage resize_bilinear(const GrayImage& img, int rows, int cols) {
+CTNET_COLD GrayImage resize_bilinear(const GrayImage& img, int rows, int cols);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <utility>
+
+namespace ctnet {
+
+// Resamples to rows x cols with PIL's antialiased bilinear (triangle) filter, one axis at a time.
+CTNET_COLD GrayImage resize_bilinear(const GrayImage& img, int rows, int cols) {
   if (rows < 1 || cols < 1 || img.rows < 1 || img.cols < 1 ||
       img.pixels.size() != static_cast<std::size_t>(img.rows) * static_cast<std::size_t>(img.cols))
     throw Error("resize_bilinear: bad sizes (" + std::to_string(img.cols) + "x" + std::to_string(img.rows) + " to " +
@@ -75,3 +85,4 @@ inline GrayImage resize_bilinear(const GrayImage& img, int rows, int cols) {
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

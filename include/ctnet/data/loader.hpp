@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 #include "../core/rng.hpp"
 #include "../core/shape.hpp"
@@ -67,14 +68,7 @@ struct LoaderOptions {
   int shard_rank = 0;
   int shard_count = 1;
 
-  void validate() const {
-    if (batch_size < 1) throw OptionError("DataLoader: batch_size must be >= 1, got " + std::to_string(batch_size));
-    if (shard_count < 1 || shard_rank < 0 || shard_rank >= shard_count)
-      throw OptionError("DataLoader: shard " + std::to_string(shard_rank) + " of " + std::to_string(shard_count) +
-                        " does not exist");
-    normalize.validate();
-    if (augment) augment->validate();
-  }
+  void validate() const;
 };
 
 struct Batch {
@@ -88,30 +82,8 @@ struct Batch {
 
 class DataLoader {
  public:
-  DataLoader(const Dataset& data, LoaderOptions options) : data_(data), opt_(std::move(options)) {
-    opt_.validate();
-    const std::size_t pixels = static_cast<std::size_t>(data.count) * static_cast<std::size_t>(data.image_size());
-    if (data.count < 0 || data.rows < 0 || data.cols < 0 || data.images.size() != pixels ||
-        data.labels.size() != static_cast<std::size_t>(data.count)) {
-      throw DataError("DataLoader: inconsistent Dataset (count " + std::to_string(data.count) + ", " +
-                      std::to_string(data.rows) + "x" + std::to_string(data.cols) + ", " +
-                      std::to_string(data.images.size()) + " image bytes, " + std::to_string(data.labels.size()) +
-                      " labels)");
-    }
-    permutation_.resize(static_cast<std::size_t>(data.count));
-    scratch_.resize(static_cast<std::size_t>(data.image_size()));
-    worker_ = std::thread([this] { work(); });
-  }
-
-  ~DataLoader() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-      cancel_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-  }
+  DataLoader(const Dataset& data, LoaderOptions options);
+  ~DataLoader();
 
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
@@ -125,111 +97,18 @@ class DataLoader {
   int epoch() const { return epoch_; }
 
   // Begins epoch `epoch` (>= 0), abandoning whatever is left of the current one.
-  void start_epoch(int epoch) {
-    if (epoch < 0) throw OptionError("DataLoader: epoch must be >= 0, got " + std::to_string(epoch));
-    std::unique_lock<std::mutex> lock(mutex_);
-    cancel_ = true;
-    cv_.wait(lock, [this] { return !busy_; });  // the worker reads the permutation: let it finish first
-    cancel_ = false;
-    error_ = nullptr;
-    epoch_ = epoch;
-    std::iota(permutation_.begin(), permutation_.end(), 0);
-    if (opt_.shuffle) {
-      Generator g(opt_.seed, RngStream::shuffle, static_cast<std::uint64_t>(epoch));
-      for (std::size_t i = permutation_.size(); i > 1; --i) {
-        const std::size_t j = g.below(static_cast<std::uint32_t>(i));
-        std::swap(permutation_[i - 1], permutation_[j]);
-      }
-    }
-    produced_ = consumed_ = 0;
-    ready_ = false;
-    active_ = true;
-    lock.unlock();
-    cv_.notify_all();
-  }
+  void start_epoch(int epoch);
 
   // Fills `out` with the next batch of the epoch; false (and `out` untouched) once the epoch is over.
   // Reusing the same `out` every call is what keeps the loop allocation-free.
-  bool next(Batch& out) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (!active_) throw Error("DataLoader: next() called before start_epoch()");
-    if (consumed_ >= batches_per_epoch()) return false;
-    cv_.wait(lock, [this] { return ready_ || error_; });
-    if (error_) std::rethrow_exception(error_);
-    std::swap(out, pending_);
-    ready_ = false;
-    ++consumed_;
-    lock.unlock();
-    cv_.notify_all();
-    return true;
-  }
+  bool next(Batch& out);
 
  private:
-  void work() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      cv_.wait(lock, [this] { return stop_ || (active_ && !ready_ && !error_ && produced_ < batches_per_epoch()); });
-      if (stop_) return;
-      busy_ = true;
-      const int batch = produced_;
-      const int epoch = epoch_;
-      lock.unlock();
-      std::exception_ptr error;
-      try {
-        fill(pending_, batch, epoch);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      lock.lock();
-      busy_ = false;
-      if (!cancel_) {
-        if (error) {
-          error_ = error;
-        } else {
-          ready_ = true;
-          ++produced_;
-        }
-      }
-      cv_.notify_all();
-    }
-  }
+  void work();
 
   // Runs on the worker without the lock: it alone touches pending_ and scratch_ while busy_, and
   // start_epoch waits for !busy_ before it rewrites the permutation.
-  void fill(Batch& b, int batch, int epoch) {
-    const int global_first = batch * opt_.batch_size;
-    const int global_size = std::min(opt_.batch_size, data_.count - global_first);
-    // batch_share (dist/communicator.hpp), inlined so the loader needs no dist header.
-    const int base = global_size / opt_.shard_count, extra = global_size % opt_.shard_count;
-    const int r = opt_.shard_rank;
-    const int first = global_first + r * base + std::min(r, extra);
-    const int size = base + (r < extra ? 1 : 0);
-    const std::size_t pixels = static_cast<std::size_t>(data_.image_size());
-    b.size = size;
-    b.global_size = global_size;
-    b.first_row = first - global_first;
-    b.images.resize(static_cast<std::size_t>(size) * pixels);
-    b.labels.resize(static_cast<std::size_t>(size));
-    b.indices.resize(static_cast<std::size_t>(size));
-    for (int i = 0; i < size; ++i) {
-      if (cancel_.load(std::memory_order_relaxed)) return;  // start_epoch or the destructor is waiting
-      const int index = permutation_[static_cast<std::size_t>(first + i)];
-      b.indices[static_cast<std::size_t>(i)] = index;
-      b.labels[static_cast<std::size_t>(i)] = data_.labels[static_cast<std::size_t>(index)];
-      const std::uint8_t* src = data_.image(index);
-      float* dst = b.images.data() + static_cast<std::size_t>(i) * pixels;
-      if (opt_.augment) {
-        for (std::size_t k = 0; k < pixels; ++k) scratch_[k] = static_cast<float>(src[k]) * (1.0f / 255.0f);
-        // Draw (epoch, index) in the augment stream: independent of batch composition and thread timing.
-        const std::uint64_t draw = (static_cast<std::uint64_t>(epoch) << 32) | static_cast<std::uint32_t>(index);
-        Generator g(opt_.seed, RngStream::augment, draw);
-        affine_warp(scratch_.data(), dst, data_.rows, data_.cols, opt_.augment->sample(g, data_.rows, data_.cols));
-      } else {
-        for (std::size_t k = 0; k < pixels; ++k) dst[k] = static_cast<float>(src[k]) * (1.0f / 255.0f);
-      }
-      opt_.normalize.apply(dst, pixels);
-    }
-  }
+  void fill(Batch& b, int batch, int epoch);
 
   const Dataset& data_;
   LoaderOptions opt_;
@@ -252,3 +131,144 @@ class DataLoader {
 };
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+CTNET_COLD void LoaderOptions::validate() const {
+  if (batch_size < 1) throw OptionError("DataLoader: batch_size must be >= 1, got " + std::to_string(batch_size));
+  if (shard_count < 1 || shard_rank < 0 || shard_rank >= shard_count)
+    throw OptionError("DataLoader: shard " + std::to_string(shard_rank) + " of " + std::to_string(shard_count) +
+                      " does not exist");
+  normalize.validate();
+  if (augment) augment->validate();
+}
+
+CTNET_COLD DataLoader::DataLoader(const Dataset& data, LoaderOptions options) : data_(data), opt_(std::move(options)) {
+  opt_.validate();
+  const std::size_t pixels = static_cast<std::size_t>(data.count) * static_cast<std::size_t>(data.image_size());
+  if (data.count < 0 || data.rows < 0 || data.cols < 0 || data.images.size() != pixels ||
+      data.labels.size() != static_cast<std::size_t>(data.count)) {
+    throw DataError("DataLoader: inconsistent Dataset (count " + std::to_string(data.count) + ", " +
+                    std::to_string(data.rows) + "x" + std::to_string(data.cols) + ", " +
+                    std::to_string(data.images.size()) + " image bytes, " + std::to_string(data.labels.size()) +
+                    " labels)");
+  }
+  permutation_.resize(static_cast<std::size_t>(data.count));
+  scratch_.resize(static_cast<std::size_t>(data.image_size()));
+  worker_ = std::thread([this] { work(); });
+}
+
+CTNET_COLD DataLoader::~DataLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+    cancel_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+CTNET_COLD void DataLoader::start_epoch(int epoch) {
+  if (epoch < 0) throw OptionError("DataLoader: epoch must be >= 0, got " + std::to_string(epoch));
+  std::unique_lock<std::mutex> lock(mutex_);
+  cancel_ = true;
+  cv_.wait(lock, [this] { return !busy_; });  // the worker reads the permutation: let it finish first
+  cancel_ = false;
+  error_ = nullptr;
+  epoch_ = epoch;
+  std::iota(permutation_.begin(), permutation_.end(), 0);
+  if (opt_.shuffle) {
+    Generator g(opt_.seed, RngStream::shuffle, static_cast<std::uint64_t>(epoch));
+    for (std::size_t i = permutation_.size(); i > 1; --i) {
+      const std::size_t j = g.below(static_cast<std::uint32_t>(i));
+      std::swap(permutation_[i - 1], permutation_[j]);
+    }
+  }
+  produced_ = consumed_ = 0;
+  ready_ = false;
+  active_ = true;
+  lock.unlock();
+  cv_.notify_all();
+}
+
+CTNET_COLD bool DataLoader::next(Batch& out) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!active_) throw Error("DataLoader: next() called before start_epoch()");
+  if (consumed_ >= batches_per_epoch()) return false;
+  cv_.wait(lock, [this] { return ready_ || error_; });
+  if (error_) std::rethrow_exception(error_);
+  std::swap(out, pending_);
+  ready_ = false;
+  ++consumed_;
+  lock.unlock();
+  cv_.notify_all();
+  return true;
+}
+
+CTNET_COLD void DataLoader::work() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_ || (active_ && !ready_ && !error_ && produced_ < batches_per_epoch()); });
+    if (stop_) return;
+    busy_ = true;
+    const int batch = produced_;
+    const int epoch = epoch_;
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      fill(pending_, batch, epoch);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    busy_ = false;
+    if (!cancel_) {
+      if (error) {
+        error_ = error;
+      } else {
+        ready_ = true;
+        ++produced_;
+      }
+    }
+    cv_.notify_all();
+  }
+}
+
+CTNET_COLD void DataLoader::fill(Batch& b, int batch, int epoch) {
+  const int global_first = batch * opt_.batch_size;
+  const int global_size = std::min(opt_.batch_size, data_.count - global_first);
+  // batch_share (dist/communicator.hpp), inlined so the loader needs no dist header.
+  const int base = global_size / opt_.shard_count, extra = global_size % opt_.shard_count;
+  const int r = opt_.shard_rank;
+  const int first = global_first + r * base + std::min(r, extra);
+  const int size = base + (r < extra ? 1 : 0);
+  const std::size_t pixels = static_cast<std::size_t>(data_.image_size());
+  b.size = size;
+  b.global_size = global_size;
+  b.first_row = first - global_first;
+  b.images.resize(static_cast<std::size_t>(size) * pixels);
+  b.labels.resize(static_cast<std::size_t>(size));
+  b.indices.resize(static_cast<std::size_t>(size));
+  for (int i = 0; i < size; ++i) {
+    if (cancel_.load(std::memory_order_relaxed)) return;  // start_epoch or the destructor is waiting
+    const int index = permutation_[static_cast<std::size_t>(first + i)];
+    b.indices[static_cast<std::size_t>(i)] = index;
+    b.labels[static_cast<std::size_t>(i)] = data_.labels[static_cast<std::size_t>(index)];
+    const std::uint8_t* src = data_.image(index);
+    float* dst = b.images.data() + static_cast<std::size_t>(i) * pixels;
+    if (opt_.augment) {
+      for (std::size_t k = 0; k < pixels; ++k) scratch_[k] = static_cast<float>(src[k]) * (1.0f / 255.0f);
+      // Draw (epoch, index) in the augment stream: independent of batch composition and thread timing.
+      const std::uint64_t draw = (static_cast<std::uint64_t>(epoch) << 32) | static_cast<std::uint32_t>(index);
+      Generator g(opt_.seed, RngStream::augment, draw);
+      affine_warp(scratch_.data(), dst, data_.rows, data_.cols, opt_.augment->sample(g, data_.rows, data_.cols));
+    } else {
+      for (std::size_t k = 0; k < pixels; ++k) dst[k] = static_cast<float>(src[k]) * (1.0f / 255.0f);
+    }
+    opt_.normalize.apply(dst, pixels);
+  }
+}
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 #include "idx.hpp"
 
@@ -33,6 +34,30 @@ struct Dataset {
 
 namespace mnist_detail {
 
+// "'path': " for messages, or "Dataset: " when the data were built in memory.
+inline std::string origin(const std::string& file) { return file.empty() ? "Dataset: " : "'" + file + "': "; }
+
+}  // namespace mnist_detail
+
+// Loads the training split (train-*) or the test split (t10k-*) from `dir`.
+CTNET_COLD Dataset load_mnist_split(const std::string& dir, bool train);
+
+// Throws DataError, naming the images file, unless each image is rows x cols.
+CTNET_COLD void check_image_shape(const Dataset& data, int rows, int cols);
+
+// Throws DataError, naming the labels file and the first bad sample, unless every label is below `classes`.
+CTNET_COLD void check_label_range(const Dataset& data, int classes);
+
+// Samples [first, first + count) of `data`, copied.
+CTNET_COLD Dataset slice(const Dataset& data, int first, int count);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+namespace mnist_detail {
+
 inline std::string dims_text(const std::vector<int>& dims) {
   std::string s;
   for (std::size_t i = 0; i < dims.size(); ++i) s.append(i ? "x" : "").append(std::to_string(dims[i]));
@@ -44,13 +69,9 @@ inline std::string join_path(const std::string& dir, const std::string& name) {
   return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
-// "'path': " for messages, or "Dataset: " when the data were built in memory.
-inline std::string origin(const std::string& file) { return file.empty() ? "Dataset: " : "'" + file + "': "; }
-
 }  // namespace mnist_detail
 
-// Loads the training split (train-*) or the test split (t10k-*) from `dir`.
-inline Dataset load_mnist_split(const std::string& dir, bool train) {
+CTNET_COLD Dataset load_mnist_split(const std::string& dir, bool train) {
   using mnist_detail::dims_text;
   const std::string prefix = train ? "train" : "t10k";
   const std::string images_path = mnist_detail::join_path(dir, prefix + "-images-idx3-ubyte");
@@ -96,15 +117,13 @@ inline Dataset load_mnist_split(const std::string& dir, bool train) {
   return out;
 }
 
-// Throws DataError, naming the images file, unless each image is rows x cols.
-inline void check_image_shape(const Dataset& data, int rows, int cols) {
+CTNET_COLD void check_image_shape(const Dataset& data, int rows, int cols) {
   if (data.rows != rows || data.cols != cols)
     throw DataError(mnist_detail::origin(data.images_file) + "images are " + std::to_string(data.rows) + "x" +
                     std::to_string(data.cols) + ", expected " + std::to_string(rows) + "x" + std::to_string(cols));
 }
 
-// Throws DataError, naming the labels file and the first bad sample, unless every label is below `classes`.
-inline void check_label_range(const Dataset& data, int classes) {
+CTNET_COLD void check_label_range(const Dataset& data, int classes) {
   for (std::size_t i = 0; i < data.labels.size(); ++i) {
     if (data.labels[i] >= classes)
       throw DataError(mnist_detail::origin(data.labels_file) + "label " + std::to_string(data.labels[i]) +
@@ -113,8 +132,7 @@ inline void check_label_range(const Dataset& data, int classes) {
   }
 }
 
-// Samples [first, first + count) of `data`, copied.
-inline Dataset slice(const Dataset& data, int first, int count) {
+CTNET_COLD Dataset slice(const Dataset& data, int first, int count) {
   if (first < 0 || count < 0 || first > data.count || count > data.count - first) {
     throw DataError("slice [" + std::to_string(first) + ", " + std::to_string(first) + "+" + std::to_string(count) +
                     ") is outside the data set's " + std::to_string(data.count) + " samples");
@@ -133,3 +151,4 @@ inline Dataset slice(const Dataset& data, int first, int count) {
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -6,12 +6,22 @@
 // against the bytes present (one per pixel for P5, two for P2) before the pixels are allocated.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "image_common.hpp"
+
+namespace ctnet {
+
+// Decodes PGM (P5 or P2) bytes; `name` is used in messages.
+CTNET_COLD GrayImage decode_pgm(const std::vector<std::uint8_t>& b, const std::string& name);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+#include <algorithm>
 
 namespace ctnet {
 
@@ -60,7 +70,7 @@ class PgmTokens {
 }  // namespace image_detail
 
 // Decodes PGM (P5 or P2) bytes; `name` is used in messages.
-inline GrayImage decode_pgm(const std::vector<std::uint8_t>& b, const std::string& name) {
+CTNET_COLD GrayImage decode_pgm(const std::vector<std::uint8_t>& b, const std::string& name) {
   using namespace image_detail;
   if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '2'))
     throw DataError("'" + name + "': not a PGM file (P5 or P2)");
@@ -112,3 +122,4 @@ inline GrayImage decode_pgm(const std::vector<std::uint8_t>& b, const std::strin
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

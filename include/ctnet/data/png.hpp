@@ -9,15 +9,24 @@
 // tiny file claiming 8192 x 8192 RGBA costs 1 MiB and an "ends early" error, not 256 MiB.
 #pragma once
 
-#include <zlib.h>
-
-#include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "image_common.hpp"
+
+namespace ctnet {
+
+// Decodes PNG bytes (see the header comment for the variants supported); `name` is used in messages.
+CTNET_COLD GrayImage decode_png(const std::vector<std::uint8_t>& b, const std::string& name);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+#include <zlib.h>
+#include <algorithm>
+#include <cstdlib>
 
 namespace ctnet {
 
@@ -91,7 +100,7 @@ inline std::size_t inflate_grow(const std::vector<std::uint8_t>& in, std::vector
 }  // namespace image_detail
 
 // Decodes PNG bytes (see the header comment for the variants supported); `name` is used in messages.
-inline GrayImage decode_png(const std::vector<std::uint8_t>& b, const std::string& name) {
+CTNET_COLD GrayImage decode_png(const std::vector<std::uint8_t>& b, const std::string& name) {
   using namespace image_detail;
   static const std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (b.size() < 8 && std::equal(b.begin(), b.end(), signature))
@@ -206,3 +215,4 @@ inline GrayImage decode_png(const std::vector<std::uint8_t>& b, const std::strin
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -155,8 +155,8 @@ inline std::vector<std::string> value_names(const std::vector<std::string>& give
 
 // The ONNX graph of network Net with these parameters and buffers (host copies, Net's arena layout).
 template <class Net>
-OnnxGraph onnx_graph_of(const std::vector<float>& params, const std::vector<float>& buffers,
-                        const OnnxExportOptions& options = {}) {
+[[gnu::cold]] OnnxGraph onnx_graph_of(const std::vector<float>& params, const std::vector<float>& buffers,
+                                      const OnnxExportOptions& options = {}) {
   if (params.size() != std::size_t(Net::parameter_count) || buffers.size() != std::size_t(Net::buffer_count))
     throw Error("export_onnx: " + std::to_string(params.size()) + " parameters and " + std::to_string(buffers.size()) +
                 " buffers given, the network has " + std::to_string(Net::parameter_count) + " and " +
@@ -198,14 +198,14 @@ std::vector<float> as_floats(const std::vector<T>& v) {
 }  // namespace onnx_detail
 
 template <class M>
-OnnxGraph onnx_graph_of_model(const M& model, const OnnxExportOptions& options = {}) {
+[[gnu::cold]] OnnxGraph onnx_graph_of_model(const M& model, const OnnxExportOptions& options = {}) {
   return onnx_graph_of<typename M::network>(onnx_detail::as_floats(model.read_parameters()),
                                             onnx_detail::as_floats(model.read_buffers()), options);
 }
 
 // Writes `model` (its current parameters and running statistics) to `path` as an ONNX model.
 template <class M>
-void export_onnx(const M& model, const std::string& path, const OnnxExportOptions& options = {}) {
+[[gnu::cold]] void export_onnx(const M& model, const std::string& path, const OnnxExportOptions& options = {}) {
   write_onnx(onnx_graph_of_model(model, options), path);
 }
 

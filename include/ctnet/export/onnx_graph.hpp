@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 
 namespace ctnet {
@@ -107,38 +108,12 @@ class OnnxBuilder {
 
   // A node with one output named "<path>.<op>" (or "<path>.<tag>" when tag is given); returns that name.
   std::string node(const std::string& path, const std::string& op, std::vector<std::string> inputs,
-                   std::vector<OnnxAttribute> attributes = {}, const std::string& tag = "") {
-    const std::string out = (path.empty() ? "" : path + ".") + (tag.empty() ? op : tag);
-    named_node(op, out, std::move(inputs), {out}, std::move(attributes));
-    return out;
-  }
+                   std::vector<OnnxAttribute> attributes = {}, const std::string& tag = "");
   void named_node(const std::string& op, const std::string& node_name, std::vector<std::string> inputs,
-                  std::vector<std::string> outputs, std::vector<OnnxAttribute> attributes = {}) {
-    for (const std::string& o : outputs) claim(o);
-    graph_.nodes.push_back({op, node_name, std::move(inputs), std::move(outputs), std::move(attributes)});
-  }
-  std::string floats(const std::string& name, std::vector<std::int64_t> dims, std::vector<float> values) {
-    claim(name);
-    OnnxInitializer t;
-    t.name = name;
-    t.dims = std::move(dims);
-    t.floats = std::move(values);
-    graph_.initializers.push_back(std::move(t));
-    return name;
-  }
-  std::string int64s(const std::string& name, std::vector<std::int64_t> dims, std::vector<std::int64_t> values) {
-    claim(name);
-    OnnxInitializer t;
-    t.name = name;
-    t.dims = std::move(dims);
-    t.int64s = std::move(values);
-    t.is_int64 = true;
-    graph_.initializers.push_back(std::move(t));
-    return name;
-  }
-  void claim(const std::string& name) {
-    if (!names_.insert(name).second) throw Error("export_onnx: tensor name '" + name + "' is used twice");
-  }
+                  std::vector<std::string> outputs, std::vector<OnnxAttribute> attributes = {});
+  std::string floats(const std::string& name, std::vector<std::int64_t> dims, std::vector<float> values);
+  std::string int64s(const std::string& name, std::vector<std::int64_t> dims, std::vector<std::int64_t> values);
+  void claim(const std::string& name);
   OnnxGraph& graph() { return graph_; }
 
  private:
@@ -147,3 +122,49 @@ class OnnxBuilder {
 };
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+CTNET_COLD std::string OnnxBuilder::node(const std::string& path, const std::string& op,
+                                         std::vector<std::string> inputs, std::vector<OnnxAttribute> attributes,
+                                         const std::string& tag) {
+  const std::string out = (path.empty() ? "" : path + ".") + (tag.empty() ? op : tag);
+  named_node(op, out, std::move(inputs), {out}, std::move(attributes));
+  return out;
+}
+
+CTNET_COLD void OnnxBuilder::named_node(const std::string& op, const std::string& node_name,
+                                        std::vector<std::string> inputs, std::vector<std::string> outputs,
+                                        std::vector<OnnxAttribute> attributes) {
+  for (const std::string& o : outputs) claim(o);
+  graph_.nodes.push_back({op, node_name, std::move(inputs), std::move(outputs), std::move(attributes)});
+}
+
+CTNET_COLD std::string OnnxBuilder::floats(const std::string& name, std::vector<std::int64_t> dims, std::vector<float> values) {
+  claim(name);
+  OnnxInitializer t;
+  t.name = name;
+  t.dims = std::move(dims);
+  t.floats = std::move(values);
+  graph_.initializers.push_back(std::move(t));
+  return name;
+}
+
+CTNET_COLD std::string OnnxBuilder::int64s(const std::string& name, std::vector<std::int64_t> dims, std::vector<std::int64_t> values) {
+  claim(name);
+  OnnxInitializer t;
+  t.name = name;
+  t.dims = std::move(dims);
+  t.int64s = std::move(values);
+  t.is_int64 = true;
+  graph_.initializers.push_back(std::move(t));
+  return name;
+}
+
+CTNET_COLD void OnnxBuilder::claim(const std::string& name) {
+  if (!names_.insert(name).second) throw Error("export_onnx: tensor name '" + name + "' is used twice");
+}
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/finite.hpp"
 #include "../core/layer.hpp"
 #include "../core/shape.hpp"
@@ -51,24 +52,36 @@ namespace onnx_detail {
 
 // A layer's parameter (or buffer) as an initializer named "<path>.<name>"; a NaN or Inf in it is refused,
 // as save_checkpoint refuses it (a diverged model would run on, silently).
-inline std::string tensor(OnnxBuilder& b, const OnnxSite& s, const TensorInfo& t, bool parameter) {
-  std::vector<std::int64_t> dims(t.dims.begin(), t.dims.begin() + t.rank);
-  const float* data = (parameter ? s.params : s.buffers) + t.offset;
-  const std::string name = s.path + "." + t.name;
-  if (const long i = first_nonfinite(data, std::size_t(t.size)); i >= 0)
-    throw Error("export_onnx: tensor '" + name + "' holds " + nonfinite_place(data, i) + " of " +
-                std::to_string(t.size) + " (the model has diverged); nothing was written");
-  return b.floats(name, std::move(dims), std::vector<float>(data, data + t.size));
-}
+CTNET_COLD std::string tensor(OnnxBuilder& b, const OnnxSite& s, const TensorInfo& t, bool parameter);
 
-// One operator on the layer's single input, its output named after the layer: "<path>.<Op>".
+// One operator on the layer's single input, its output named after the layer ("<path>.<Op>") and shaped
+// out_dims. This and the operators below take the layer's constants as arguments, so that their bodies
+// are compiled once (core/compiled.hpp) and each layer type adds only the call.
+CTNET_COLD std::vector<OnnxTensor> unary_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                            std::vector<std::int64_t> out_dims, const std::string& op,
+                                            std::vector<OnnxAttribute> attributes = {},
+                                            std::vector<std::string> extra_inputs = {});
+// Conv with square kernel, stride and padding; `params` the layer's weight and (if count is 2) bias.
+CTNET_COLD std::vector<OnnxTensor> conv_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                           std::vector<std::int64_t> out_dims, int kernel, int stride, int padding,
+                                           const TensorInfo* params, std::size_t count);
+// Inference batch-norm: scale and bias (params), running mean and variance (buffers), eps.
+CTNET_COLD std::vector<OnnxTensor> batchnorm_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                                std::vector<std::int64_t> out_dims, const TensorInfo* params,
+                                                const TensorInfo* buffers, float eps);
+// y = x W^T + b, W stored OUT x IN as PyTorch stores it; `params` the weight and (if count is 2) bias.
+CTNET_COLD std::vector<OnnxTensor> gemm_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                           std::vector<std::int64_t> out_dims, const TensorInfo* params,
+                                           std::size_t count);
+// MaxPool or AveragePool, square kernel and stride, no padding.
+CTNET_COLD std::vector<OnnxTensor> pool_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                           std::vector<std::int64_t> out_dims, const char* op, int kernel,
+                                           int stride);
+
 template <class L>
 std::vector<OnnxTensor> unary(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
-                              const std::string& op, std::vector<OnnxAttribute> attributes = {},
-                              std::vector<std::string> extra_inputs = {}) {
-  std::vector<std::string> inputs{in.at(0).name};
-  inputs.insert(inputs.end(), extra_inputs.begin(), extra_inputs.end());
-  return {{b.node(s.path, op, std::move(inputs), std::move(attributes)), onnx_dims_of<typename L::output_shape_t>()}};
+                              const std::string& op, std::vector<OnnxAttribute> attributes = {}) {
+  return unary_op(b, s, in, onnx_dims_of<typename L::output_shape_t>(), op, std::move(attributes));
 }
 
 }  // namespace onnx_detail
@@ -78,14 +91,8 @@ struct onnx_lowering<Conv2d<O, K, Options...>> {
   template <class L>
   static std::vector<OnnxTensor> lower(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in) {
     constexpr auto g = L::geometry;
-    std::vector<std::string> extra{onnx_detail::tensor(b, s, L::parameter_tensors[0], true)};
-    if constexpr (L::parameter_tensors.size() > 1) extra.push_back(onnx_detail::tensor(b, s, L::parameter_tensors[1], true));
-    return onnx_detail::unary<L>(b, s, in, "Conv",
-                                 {onnx_ints("kernel_shape", {g.kernel, g.kernel}),
-                                  onnx_ints("strides", {g.stride, g.stride}),
-                                  onnx_ints("pads", {g.padding, g.padding, g.padding, g.padding}),
-                                  onnx_ints("dilations", {1, 1}), onnx_int("group", 1)},
-                                 std::move(extra));
+    return onnx_detail::conv_op(b, s, in, onnx_dims_of<typename L::output_shape_t>(), g.kernel, g.stride, g.padding,
+                                L::parameter_tensors.data(), L::parameter_tensors.size());
   }
 };
 
@@ -93,12 +100,8 @@ struct onnx_lowering<Conv2d<O, K, Options...>> {
 struct onnx_batchnorm {
   template <class L>
   static std::vector<OnnxTensor> lower(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in) {
-    std::vector<std::string> extra{onnx_detail::tensor(b, s, L::parameter_tensors[0], true),
-                                   onnx_detail::tensor(b, s, L::parameter_tensors[1], true),
-                                   onnx_detail::tensor(b, s, L::buffer_tensors[0], false),
-                                   onnx_detail::tensor(b, s, L::buffer_tensors[1], false)};
-    return onnx_detail::unary<L>(b, s, in, "BatchNormalization", {onnx_float("epsilon", float(L::eps))},
-                                 std::move(extra));
+    return onnx_detail::batchnorm_op(b, s, in, onnx_dims_of<typename L::output_shape_t>(),
+                                     L::parameter_tensors.data(), L::buffer_tensors.data(), float(L::eps));
   }
 };
 template <>
@@ -110,10 +113,8 @@ template <int Out, class... Options>
 struct onnx_lowering<Linear<Out, Options...>> {
   template <class L>
   static std::vector<OnnxTensor> lower(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in) {
-    std::vector<std::string> extra{onnx_detail::tensor(b, s, L::parameter_tensors[0], true)};
-    if constexpr (L::parameter_tensors.size() > 1) extra.push_back(onnx_detail::tensor(b, s, L::parameter_tensors[1], true));
-    // y = x W^T + b, W stored OUT x IN as PyTorch stores it.
-    return onnx_detail::unary<L>(b, s, in, "Gemm", {onnx_int("transB", 1)}, std::move(extra));
+    return onnx_detail::gemm_op(b, s, in, onnx_dims_of<typename L::output_shape_t>(), L::parameter_tensors.data(),
+                                L::parameter_tensors.size());
   }
 };
 
@@ -150,10 +151,8 @@ struct onnx_pool {
   template <class L>
   static std::vector<OnnxTensor> lower(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in) {
     using Spec = typename L::spec;
-    return onnx_detail::unary<L>(b, s, in, Pool::op,
-                                 {onnx_ints("kernel_shape", {Spec::kernel, Spec::kernel}),
-                                  onnx_ints("strides", {Spec::stride, Spec::stride}),
-                                  onnx_ints("pads", {0, 0, 0, 0})});
+    return onnx_detail::pool_op(b, s, in, onnx_dims_of<typename L::output_shape_t>(), Pool::op, Spec::kernel,
+                                Spec::stride);
   }
 };
 struct onnx_max_pool_op {
@@ -216,3 +215,65 @@ struct onnx_lowering<Select<I>> {
 };
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet::onnx_detail {
+
+CTNET_COLD std::string tensor(OnnxBuilder& b, const OnnxSite& s, const TensorInfo& t, bool parameter) {
+  std::vector<std::int64_t> dims(t.dims.begin(), t.dims.begin() + t.rank);
+  const float* data = (parameter ? s.params : s.buffers) + t.offset;
+  const std::string name = s.path + "." + t.name;
+  if (const long i = first_nonfinite(data, std::size_t(t.size)); i >= 0)
+    throw Error("export_onnx: tensor '" + name + "' holds " + nonfinite_place(data, i) + " of " +
+                std::to_string(t.size) + " (the model has diverged); nothing was written");
+  return b.floats(name, std::move(dims), std::vector<float>(data, data + t.size));
+}
+
+CTNET_COLD std::vector<OnnxTensor> unary_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                            std::vector<std::int64_t> out_dims, const std::string& op,
+                                            std::vector<OnnxAttribute> attributes,
+                                            std::vector<std::string> extra_inputs) {
+  std::vector<std::string> inputs{in.at(0).name};
+  inputs.insert(inputs.end(), extra_inputs.begin(), extra_inputs.end());
+  return {{b.node(s.path, op, std::move(inputs), std::move(attributes)), std::move(out_dims)}};
+}
+
+CTNET_COLD std::vector<OnnxTensor> conv_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                           std::vector<std::int64_t> out_dims, int kernel, int stride, int padding,
+                                           const TensorInfo* params, std::size_t count) {
+  std::vector<std::string> extra;
+  for (std::size_t i = 0; i < count; ++i) extra.push_back(tensor(b, s, params[i], true));
+  return unary_op(b, s, in, std::move(out_dims), "Conv",
+                  {onnx_ints("kernel_shape", {kernel, kernel}), onnx_ints("strides", {stride, stride}),
+                   onnx_ints("pads", {padding, padding, padding, padding}), onnx_ints("dilations", {1, 1}),
+                   onnx_int("group", 1)},
+                  std::move(extra));
+}
+
+CTNET_COLD std::vector<OnnxTensor> batchnorm_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                                std::vector<std::int64_t> out_dims, const TensorInfo* params,
+                                                const TensorInfo* buffers, float eps) {
+  std::vector<std::string> extra{tensor(b, s, params[0], true), tensor(b, s, params[1], true),
+                                 tensor(b, s, buffers[0], false), tensor(b, s, buffers[1], false)};
+  return unary_op(b, s, in, std::move(out_dims), "BatchNormalization", {onnx_float("epsilon", eps)},
+                  std::move(extra));
+}
+
+CTNET_COLD std::vector<OnnxTensor> gemm_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                           std::vector<std::int64_t> out_dims, const TensorInfo* params,
+                                           std::size_t count) {
+  std::vector<std::string> extra;
+  for (std::size_t i = 0; i < count; ++i) extra.push_back(tensor(b, s, params[i], true));
+  return unary_op(b, s, in, std::move(out_dims), "Gemm", {onnx_int("transB", 1)}, std::move(extra));
+}
+
+CTNET_COLD std::vector<OnnxTensor> pool_op(OnnxBuilder& b, const OnnxSite& s, const std::vector<OnnxTensor>& in,
+                                           std::vector<std::int64_t> out_dims, const char* op, int kernel,
+                                           int stride) {
+  return unary_op(b, s, in, std::move(out_dims), op,
+                  {onnx_ints("kernel_shape", {kernel, kernel}), onnx_ints("strides", {stride, stride}),
+                   onnx_ints("pads", {0, 0, 0, 0})});
+}
+
+}  // namespace ctnet::onnx_detail
+#endif  // CTNET_COLD_BODIES

@@ -16,18 +16,35 @@ namespace ctnet {
 template <class L>
 concept CompositeLayer = requires { L::is_composite; };
 
+// A parameter or buffer inside a layer: its dotted name, its layout, its offset in the arena.
+struct VisitedTensor {
+  std::string name;
+  const TensorInfo* info;
+  long offset;
+  bool is_parameter;
+};
+
+// Appends every parameter and buffer inside L, in the order PyTorch's state_dict lists them. One
+// instantiation per layer type, whatever the callers do with the list (which keeps compile time down).
+template <class L>
+void append_tensors(const std::string& prefix, long parameter_base, long buffer_base, std::vector<VisitedTensor>& out) {
+  if constexpr (CompositeLayer<L>) {
+    L::for_each_child([&]<std::size_t I, class C>() {
+      append_tensors<C>(prefix + L::child_name(I) + ".", parameter_base + L::child_parameter_offset(I),
+                        buffer_base + L::child_buffer_offset(I), out);
+    });
+  } else {
+    for (const TensorInfo& t : L::parameter_tensors) out.push_back({prefix + t.name, &t, parameter_base + t.offset, true});
+    for (const TensorInfo& t : L::buffer_tensors) out.push_back({prefix + t.name, &t, buffer_base + t.offset, false});
+  }
+}
+
 // f(name, info, arena_offset, is_parameter) for every parameter and buffer inside L.
 template <class L, class F>
 void visit_tensors(const std::string& prefix, long parameter_base, long buffer_base, F&& f) {
-  if constexpr (CompositeLayer<L>) {
-    L::for_each_child([&]<std::size_t I, class C>() {
-      visit_tensors<C>(prefix + L::child_name(I) + ".", parameter_base + L::child_parameter_offset(I),
-                       buffer_base + L::child_buffer_offset(I), f);
-    });
-  } else {
-    for (const TensorInfo& t : L::parameter_tensors) f(prefix + t.name, t, parameter_base + t.offset, true);
-    for (const TensorInfo& t : L::buffer_tensors) f(prefix + t.name, t, buffer_base + t.offset, false);
-  }
+  std::vector<VisitedTensor> tensors;
+  append_tensors<L>(prefix, parameter_base, buffer_base, tensors);
+  for (const VisitedTensor& t : tensors) f(t.name, *t.info, t.offset, t.is_parameter);
 }
 
 struct SummaryRow {

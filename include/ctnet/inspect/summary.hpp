@@ -31,7 +31,7 @@ inline std::string pad_left(const std::string& s, std::size_t w) { return s.size
 
 // One row per layer, nested layers (inside PerInput, Parallel, Residual) under their parent.
 template <class Net>
-std::vector<SummaryRow> summary_rows() {
+[[gnu::cold]] std::vector<SummaryRow> summary_rows() {
   std::vector<SummaryRow> rows;
   Net::for_each_layer([&]<std::size_t I, class L>() {
     append_summary_rows<L>(std::to_string(I), 0, Net::receptive_fields[I], rows);
@@ -40,7 +40,7 @@ std::vector<SummaryRow> summary_rows() {
 }
 
 template <class Net>
-void summary(std::ostream& os) {
+[[gnu::cold]] void summary(std::ostream& os) {
   using detail::pad_left;
   using detail::pad_right;
   using detail::with_commas;

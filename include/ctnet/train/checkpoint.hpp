@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 #include "../core/finite.hpp"
 #include "../inspect/summary.hpp"
@@ -36,7 +37,7 @@ namespace ctnet {
 // The architecture as text: the input line, then one line per layer. Two networks with the same text
 // have the same parameter layout.
 template <class Net>
-std::string architecture_text() {
+[[gnu::cold]] std::string architecture_text() {
   std::string text = "input " + Net::input_shape_t::str() + "\n";
   for (const SummaryRow& r : summary_rows<Net>())
     text += r.index + " " + r.layer + " -> " + r.output_shape + "\n";
@@ -58,23 +59,10 @@ inline std::string fingerprint_of(const std::string& text) {
 
 namespace detail {
 
-inline std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+CTNET_COLD std::vector<std::string> split_lines(const std::string& text);
 
 // "layer 4: the file has 'X', this network has 'Y'", or the difference in layer count.
-inline std::string first_difference(const std::string& file_arch, const std::string& net_arch) {
-  const auto a = split_lines(file_arch), b = split_lines(net_arch);
-  for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
-    const std::string fa = i < a.size() ? a[i] : "(nothing: the file's network ends here)";
-    const std::string fb = i < b.size() ? b[i] : "(nothing: this network ends here)";
-    if (fa != fb) return "the file has '" + fa + "', this network has '" + fb + "'";
-  }
-  return "the layer lists are the same text but the fingerprints differ (edited file?)";
-}
+CTNET_COLD std::string first_difference(const std::string& file_arch, const std::string& net_arch);
 
 template <class T>
 constexpr const char* dtype_name() {
@@ -90,15 +78,7 @@ void refuse_nonfinite(const std::string& path, const std::string& name, const T*
 }
 
 // Refuses to load a file in which any F32/F64 tensor holds NaN or Inf.
-inline void check_finite_tensors(const std::string& path, const SafetensorsFile& file) {
-  for (const TensorRecord& r : file.tensors) {
-    double v = 0;
-    if (const long i = first_nonfinite_bytes(r.dtype, r.bytes.data(), r.bytes.size(), v); i >= 0)
-      throw CheckpointError("'" + path + "': tensor '" + r.name + "' holds " + value_name(v) + " at element " +
-                            std::to_string(i) + " of " + std::to_string(r.numel()) +
-                            "; a checkpoint must hold finite values (saved from a diverged run?)");
-  }
-}
+CTNET_COLD void check_finite_tensors(const std::string& path, const SafetensorsFile& file);
 
 }  // namespace detail
 
@@ -112,7 +92,7 @@ struct CheckpointExtras {
 };
 
 template <class M>
-void save_checkpoint(const M& model, const std::string& path, const CheckpointExtras& extras = {}) {
+[[gnu::cold]] void save_checkpoint(const M& model, const std::string& path, const CheckpointExtras& extras = {}) {
   using T = typename M::scalar;
   using Net = typename M::network;
   const std::vector<T> params = model.read_parameters(), buffers = model.read_buffers();
@@ -148,7 +128,7 @@ void save_checkpoint(const M& model, const std::string& path, const CheckpointEx
 // Loads parameters and buffers into `model` from a file already read from `path` (the name errors give):
 // a ctnet checkpoint (format=ctnet) or a plain state_dict.
 template <class M>
-void restore_checkpoint(M& model, const SafetensorsFile& file, const std::string& path) {
+[[gnu::cold]] void restore_checkpoint(M& model, const SafetensorsFile& file, const std::string& path) {
   using Net = typename M::network;
   const auto meta = [&](const std::string& key) -> std::string {
     const auto it = file.metadata.find(key);
@@ -177,10 +157,47 @@ void restore_checkpoint(M& model, const SafetensorsFile& file, const std::string
 
 // Loads parameters and buffers into `model`; returns the whole file (metadata and any extra tensors).
 template <class M>
-SafetensorsFile load_checkpoint(M& model, const std::string& path) {
+[[gnu::cold]] SafetensorsFile load_checkpoint(M& model, const std::string& path) {
   SafetensorsFile file = load_safetensors(path);
   restore_checkpoint(model, file, path);
   return file;
 }
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+namespace detail {
+
+CTNET_COLD std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+CTNET_COLD std::string first_difference(const std::string& file_arch, const std::string& net_arch) {
+  const auto a = split_lines(file_arch), b = split_lines(net_arch);
+  for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    const std::string fa = i < a.size() ? a[i] : "(nothing: the file's network ends here)";
+    const std::string fb = i < b.size() ? b[i] : "(nothing: this network ends here)";
+    if (fa != fb) return "the file has '" + fa + "', this network has '" + fb + "'";
+  }
+  return "the layer lists are the same text but the fingerprints differ (edited file?)";
+}
+
+CTNET_COLD void check_finite_tensors(const std::string& path, const SafetensorsFile& file) {
+  for (const TensorRecord& r : file.tensors) {
+    double v = 0;
+    if (const long i = first_nonfinite_bytes(r.dtype, r.bytes.data(), r.bytes.size(), v); i >= 0)
+      throw CheckpointError("'" + path + "': tensor '" + r.name + "' holds " + value_name(v) + " at element " +
+                            std::to_string(i) + " of " + std::to_string(r.numel()) +
+                            "; a checkpoint must hold finite values (saved from a diverged run?)");
+  }
+}
+
+}  // namespace detail
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/finite.hpp"
 #include "../core/layer.hpp"
 #include "../core/shape.hpp"
@@ -45,10 +46,7 @@ inline std::string short_number(double v) {
   return s;
 }
 
-inline std::string step_text(const TrainingStep& s) {
-  return "training step " + std::to_string(s.step) + " (epoch " + std::to_string(s.epoch) + ", batch " +
-         std::to_string(s.batch) + ", lr " + short_number(s.lr) + ")";
-}
+CTNET_COLD std::string step_text(const TrainingStep& s);
 
 template <std::size_t I, class L>
 std::string layer_text() {
@@ -105,8 +103,8 @@ inline const char* divergence_hint() {
 
 // The diagnosis behind check_training_step: what went non-finite first, where, and a hint.
 template <class M>
-std::string diagnose_nonfinite_step(M& model, double loss, const typename M::scalar* grad_output,
-                                    const TrainingStep& at) {
+[[gnu::cold]] std::string diagnose_nonfinite_step(M& model, double loss, const typename M::scalar* grad_output,
+                                                  const TrainingStep& at) {
   using Net = typename M::network;
   using B = typename M::backend;
   using T = typename M::scalar;
@@ -132,7 +130,7 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
     const T* params = model.parameters().data();
     const T* buffers = model.buffers().data();
     constexpr std::size_t last = Net::layer_count - 1;
-    Net::for_each_layer([&]<std::size_t I, class L>() {
+    Net::for_each_layer([&]<std::size_t I, class L>() __attribute__((cold)) {
       if (!found.empty()) return;
       bool parameter = true;
       if (const std::string t = detail::nonfinite_tensor<Net, I, L>(params, buffers, &parameter); !t.empty()) {
@@ -160,7 +158,7 @@ std::string diagnose_nonfinite_step(M& model, double loss, const typename M::sca
     if (found.empty()) {
       model.zero_grad();
       T* grads = model.gradients().data();
-      Net::for_each_layer_reversed([&]<std::size_t I, class L>() {
+      Net::for_each_layer_reversed([&]<std::size_t I, class L>() __attribute__((cold)) {
         if (!found.empty()) return;
         const T* in = I == 0 ? x : Net::template activation<I - 1>(ctx.work, n);
         const T* y = I == last ? model.output_data() : Net::template activation<I>(ctx.work, n);
@@ -213,3 +211,18 @@ void check_evaluation_batch(double loss, long batch, const T* out, long n) {
 }
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+namespace detail {
+
+CTNET_COLD std::string step_text(const TrainingStep& s) {
+  return "training step " + std::to_string(s.step) + " (epoch " + std::to_string(s.epoch) + ", batch " +
+         std::to_string(s.batch) + ", lr " + short_number(s.lr) + ")";
+}
+
+}  // namespace detail
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

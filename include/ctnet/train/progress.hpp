@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "../core/compiled.hpp"
+
 #if __has_include(<unistd.h>)
 #include <unistd.h>
 #endif
@@ -71,23 +73,7 @@ class ProgressBar {
     return std::chrono::duration<double>(b - a).count();
   }
 
-  std::string line(long done, long images, double loss, double accuracy, double elapsed, bool bar) const {
-    std::ostringstream s;
-    s << label_ << ' ';
-    if (bar) {
-      constexpr int width = 24;
-      const int filled = total_ > 0 ? int(width * done / total_) : width;
-      s << '[' << std::string(std::size_t(filled), '=') << (filled < width ? ">" : "")
-        << std::string(std::size_t(width - filled - (filled < width ? 1 : 0)), ' ') << "] ";
-    }
-    const double rate = elapsed > 0 ? double(images) / elapsed : 0;
-    const double eta = done > 0 ? elapsed * double(total_ - done) / double(done) : 0;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "%ld/%ld loss %.4f acc %.2f%% %.0f img/s ETA %s", done, total_, loss,
-                  100 * accuracy, rate, format_duration(eta).c_str());
-    s << buf;
-    return s.str();
-  }
+  std::string line(long done, long images, double loss, double accuracy, double elapsed, bool bar) const;
 
   std::ostream& out_;
   Mode mode_;
@@ -98,3 +84,27 @@ class ProgressBar {
 };
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+CTNET_COLD std::string ProgressBar::line(long done, long images, double loss, double accuracy, double elapsed, bool bar) const {
+  std::ostringstream s;
+  s << label_ << ' ';
+  if (bar) {
+    constexpr int width = 24;
+    const int filled = total_ > 0 ? int(width * done / total_) : width;
+    s << '[' << std::string(std::size_t(filled), '=') << (filled < width ? ">" : "")
+      << std::string(std::size_t(width - filled - (filled < width ? 1 : 0)), ' ') << "] ";
+  }
+  const double rate = elapsed > 0 ? double(images) / elapsed : 0;
+  const double eta = done > 0 ? elapsed * double(total_ - done) / double(done) : 0;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%ld/%ld loss %.4f acc %.2f%% %.0f img/s ETA %s", done, total_, loss,
+                100 * accuracy, rate, format_duration(eta).c_str());
+  s << buf;
+  return s.str();
+}
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

@@ -10,23 +10,32 @@
 // file's size. Tensors are returned in file offset order.
 #pragma once
 
-#include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <set>
 #include <string>
-#include <string_view>
-#include <system_error>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/json.hpp"
 #include "safetensors_format.hpp"
 
 namespace ctnet {
 
-inline SafetensorsFile load_safetensors(const std::string& path) {
+CTNET_COLD SafetensorsFile load_safetensors(const std::string& path);
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string_view>
+#include <system_error>
+
+namespace ctnet {
+
+CTNET_COLD SafetensorsFile load_safetensors(const std::string& path) {
   auto fail = [&](const std::string& reason) { detail::safetensors_fail(path, reason); };
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
@@ -162,3 +171,4 @@ inline SafetensorsFile load_safetensors(const std::string& path) {
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

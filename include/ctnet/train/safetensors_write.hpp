@@ -9,25 +9,35 @@
 // name, unknown dtype, byte count that does not match the shape) throws before anything is written.
 #pragma once
 
-#include <cerrno>
 #include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "../core/compiled.hpp"
+#include "../core/json.hpp"
+#include "../core/output_file.hpp"
+#include "safetensors_format.hpp"
+
+namespace ctnet {
+
+CTNET_COLD void save_safetensors(const std::string& path, const std::vector<TensorView>& tensors,
+                                 const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <set>
-#include <string>
 #include <string_view>
 #include <system_error>
-#include <vector>
 
 #if __has_include(<unistd.h>)
 #include <fcntl.h>
 #include <unistd.h>
 #endif
-
-#include "../core/json.hpp"
-#include "../core/output_file.hpp"
-#include "safetensors_format.hpp"
 
 namespace ctnet {
 
@@ -46,8 +56,8 @@ struct TempFileGuard {
 
 }  // namespace detail
 
-inline void save_safetensors(const std::string& path, const std::vector<TensorView>& tensors,
-                             const std::map<std::string, std::string>& metadata = {}) {
+CTNET_COLD void save_safetensors(const std::string& path, const std::vector<TensorView>& tensors,
+                                 const std::map<std::string, std::string>& metadata) {
   auto fail = [&](const std::string& reason) { detail::safetensors_fail(path, reason); };
   // Only a regular file (or nothing) is replaced, and the temporary is never a device, FIFO or link either.
   for (const std::string& p : {path, path + ".tmp"})
@@ -120,3 +130,4 @@ inline void save_safetensors(const std::string& path, const std::vector<TensorVi
 }
 
 }  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

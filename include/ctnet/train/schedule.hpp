@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 
 namespace ctnet {
@@ -121,36 +122,7 @@ class OneCycleLR {
   double min_lr;
   long total_steps;
 
-  explicit OneCycleLR(const Options& options)
-      : base_lr(options.max_lr / options.div_factor),
-        max_lr(options.max_lr),
-        min_lr(base_lr / options.final_div_factor),
-        total_steps(options.total_steps),
-        options_(options) {
-    validate();
-    const double warm_end = options.pct_start * static_cast<double>(total_steps) - 1;
-    const double last = static_cast<double>(total_steps - 1);
-    const double hi_m = options.max_momentum, lo_m = options.base_momentum;
-    if (options.three_phase) {
-      phase_count_ = 3;
-      phases_[0] = {warm_end, base_lr, max_lr, hi_m, lo_m};
-      phases_[1] = {2 * options.pct_start * static_cast<double>(total_steps) - 2, max_lr, base_lr, lo_m, hi_m};
-      phases_[2] = {last, base_lr, min_lr, hi_m, hi_m};
-    } else {
-      phase_count_ = 2;
-      phases_[0] = {warm_end, base_lr, max_lr, hi_m, lo_m};
-      phases_[1] = {last, max_lr, min_lr, lo_m, hi_m};
-    }
-    // torch divides by each phase's length; a zero-length phase that a step can reach would divide by zero.
-    double start = 0;
-    for (int i = 0; i < phase_count_; ++i) {
-      detail::require_schedule_option(phases_[i].end_step != start, "OneCycleLR",
-                                      "phase " + std::to_string(i + 1) + " has zero length (pct_start = " +
-                                          detail::schedule_value(options.pct_start) +
-                                          ", total_steps = " + std::to_string(total_steps) + ")");
-      start = phases_[i].end_step;
-    }
-  }
+  explicit OneCycleLR(const Options& options);
 
   OneCycleLR(double max_lr, long total_steps, double pct_start = 0.3, AnnealStrategy anneal = AnnealStrategy::cos,
              double div_factor = 25, double final_div_factor = 1e4, bool three_phase = false)
@@ -182,20 +154,7 @@ class OneCycleLR {
     double pct;
   };
 
-  void validate() const {
-    const Options& o = options_;
-    detail::require_schedule_option(o.total_steps > 0, "OneCycleLR",
-                                    "total_steps = " + std::to_string(o.total_steps) + " must be positive");
-    detail::require_schedule_option(o.pct_start > 0 && o.pct_start < 1, "OneCycleLR",
-                                    "pct_start = " + detail::schedule_value(o.pct_start) + " must be in (0, 1)");
-    detail::require_schedule_option(o.max_lr >= 0 && std::isfinite(o.max_lr), "OneCycleLR",
-                                    "max_lr = " + detail::schedule_value(o.max_lr) + " must be finite and >= 0");
-    detail::require_schedule_option(o.div_factor > 0 && std::isfinite(o.div_factor), "OneCycleLR",
-                                    "div_factor = " + detail::schedule_value(o.div_factor) + " must be positive");
-    detail::require_schedule_option(
-        o.final_div_factor > 0 && std::isfinite(o.final_div_factor), "OneCycleLR",
-        "final_div_factor = " + detail::schedule_value(o.final_div_factor) + " must be positive");
-  }
+  void validate() const;
 
   // torch's walk: the first phase whose end_step >= step, else the last; pct measured from the previous end.
   Point locate(long step) const {
@@ -224,3 +183,55 @@ class OneCycleLR {
 };
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+CTNET_COLD OneCycleLR::OneCycleLR(const Options& options)
+    : base_lr(options.max_lr / options.div_factor),
+      max_lr(options.max_lr),
+      min_lr(base_lr / options.final_div_factor),
+      total_steps(options.total_steps),
+      options_(options) {
+  validate();
+  const double warm_end = options.pct_start * static_cast<double>(total_steps) - 1;
+  const double last = static_cast<double>(total_steps - 1);
+  const double hi_m = options.max_momentum, lo_m = options.base_momentum;
+  if (options.three_phase) {
+    phase_count_ = 3;
+    phases_[0] = {warm_end, base_lr, max_lr, hi_m, lo_m};
+    phases_[1] = {2 * options.pct_start * static_cast<double>(total_steps) - 2, max_lr, base_lr, lo_m, hi_m};
+    phases_[2] = {last, base_lr, min_lr, hi_m, hi_m};
+  } else {
+    phase_count_ = 2;
+    phases_[0] = {warm_end, base_lr, max_lr, hi_m, lo_m};
+    phases_[1] = {last, max_lr, min_lr, lo_m, hi_m};
+  }
+  // torch divides by each phase's length; a zero-length phase that a step can reach would divide by zero.
+  double start = 0;
+  for (int i = 0; i < phase_count_; ++i) {
+    detail::require_schedule_option(phases_[i].end_step != start, "OneCycleLR",
+                                    "phase " + std::to_string(i + 1) + " has zero length (pct_start = " +
+                                        detail::schedule_value(options.pct_start) +
+                                        ", total_steps = " + std::to_string(total_steps) + ")");
+    start = phases_[i].end_step;
+  }
+}
+
+CTNET_COLD void OneCycleLR::validate() const {
+  const Options& o = options_;
+  detail::require_schedule_option(o.total_steps > 0, "OneCycleLR",
+                                  "total_steps = " + std::to_string(o.total_steps) + " must be positive");
+  detail::require_schedule_option(o.pct_start > 0 && o.pct_start < 1, "OneCycleLR",
+                                  "pct_start = " + detail::schedule_value(o.pct_start) + " must be in (0, 1)");
+  detail::require_schedule_option(o.max_lr >= 0 && std::isfinite(o.max_lr), "OneCycleLR",
+                                  "max_lr = " + detail::schedule_value(o.max_lr) + " must be finite and >= 0");
+  detail::require_schedule_option(o.div_factor > 0 && std::isfinite(o.div_factor), "OneCycleLR",
+                                  "div_factor = " + detail::schedule_value(o.div_factor) + " must be positive");
+  detail::require_schedule_option(
+      o.final_div_factor > 0 && std::isfinite(o.final_div_factor), "OneCycleLR",
+      "final_div_factor = " + detail::schedule_value(o.final_div_factor) + " must be positive");
+}
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

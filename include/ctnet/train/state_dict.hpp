@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 #include "../model.hpp"
 #include "safetensors_format.hpp"
@@ -37,20 +38,7 @@ struct StateDictMismatches {
   bool empty() const { return count() == 0; }
 
   // One line: "missing tensors: a [2], b [3]; unexpected tensors: c [4]; wrong shapes: ...; wrong dtypes: ...".
-  std::string text() const {
-    std::string out;
-    const auto part = [&](const char* title, const std::vector<std::string>& items, const char* tail) {
-      if (items.empty()) return;
-      out += (out.empty() ? "" : "; ") + std::string(title) + ": ";
-      for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
-      out += tail;
-    };
-    part("missing tensors", missing, "");
-    part("unexpected tensors", unexpected, "");
-    part("wrong shapes", shapes, "");
-    part("wrong dtypes", dtypes, " (ctnet reads F32 and F64)");
-    return out;
-  }
+  std::string text() const;
 };
 
 namespace detail {
@@ -62,7 +50,7 @@ inline bool ends_with(const std::string& s, const std::string& tail) {
 }  // namespace detail
 
 template <class M>
-StateDictMismatches state_dict_mismatches(const SafetensorsFile& file, bool allow_extras = false) {
+[[gnu::cold]] StateDictMismatches state_dict_mismatches(const SafetensorsFile& file, bool allow_extras = false) {
   StateDictMismatches out;
   std::set<std::string> known;
   const auto check = [&](const NamedTensor& t) {
@@ -130,7 +118,7 @@ std::vector<T> float_values(const TensorRecord& r, const std::string& path) {
 
 // Copies the file's tensors into `model` by name; `path` is the name the error gives.
 template <class M>
-void restore_state_dict(M& model, const SafetensorsFile& file, const std::string& path, bool allow_extras = false) {
+[[gnu::cold]] void restore_state_dict(M& model, const SafetensorsFile& file, const std::string& path, bool allow_extras = false) {
   using T = typename M::scalar;
   const StateDictMismatches mismatches = state_dict_mismatches<M>(file, allow_extras);
   if (!mismatches.empty())
@@ -152,3 +140,24 @@ void restore_state_dict(M& model, const SafetensorsFile& file, const std::string
 }
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+CTNET_COLD std::string StateDictMismatches::text() const {
+  std::string out;
+  const auto part = [&](const char* title, const std::vector<std::string>& items, const char* tail) {
+    if (items.empty()) return;
+    out += (out.empty() ? "" : "; ") + std::string(title) + ": ";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+    out += tail;
+  };
+  part("missing tensors", missing, "");
+  part("unexpected tensors", unexpected, "");
+  part("wrong shapes", shapes, "");
+  part("wrong dtypes", dtypes, " (ctnet reads F32 and F64)");
+  return out;
+}
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES

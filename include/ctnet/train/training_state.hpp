@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/compiled.hpp"
 #include "../core/error.hpp"
 #include "../data/loader.hpp"
 #include "checkpoint.hpp"
@@ -89,57 +90,12 @@ inline std::string exact_text(float v) {
 }
 
 // 64 bits of a data set's shape, pixels and labels, as 16 hex digits: catches changed data, not an adversary.
-inline std::string dataset_fingerprint(const Dataset& d) {
-  std::uint64_t h = 0x9E3779B97F4A7C15ull;
-  const auto mix = [&h](std::uint64_t w) {
-    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-  };
-  const auto bytes = [&mix](const std::vector<std::uint8_t>& v) {
-    std::size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, v.data() + i, 8);
-      mix(w);
-    }
-    std::uint64_t tail = 0;
-    for (std::size_t k = 0; i + k < v.size(); ++k) tail |= std::uint64_t(v[i + k]) << (8 * k);
-    mix(tail);
-    mix(v.size());
-  };
-  mix((std::uint64_t(std::uint32_t(d.count)) << 32) ^ (std::uint64_t(std::uint32_t(d.rows)) << 16) ^
-      std::uint64_t(std::uint32_t(d.cols)));
-  bytes(d.images);
-  bytes(d.labels);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[std::size_t(i)] = digits[h & 15];
-  return out;
-}
+CTNET_COLD std::string dataset_fingerprint(const Dataset& d);
 
 namespace detail {
 
 // What decides a loader's epochs; the data set's keys come last (a mismatch there is a DataError).
-inline std::vector<std::pair<std::string, std::string>> loader_settings(const DataLoader& loader) {
-  const LoaderOptions& o = loader.options();
-  const Dataset& d = loader.dataset();
-  std::string augment = "none";
-  if (o.augment) {
-    const RandomAffine& a = *o.augment;
-    augment = "degrees " + exact_text(a.degrees) + ", translate " + exact_text(a.translate_x) + " " +
-              exact_text(a.translate_y) + ", scale " + exact_text(a.scale_min) + " " + exact_text(a.scale_max) +
-              ", shear " + exact_text(a.shear);
-  }
-  return {{"loader.seed", std::to_string(o.seed)},
-          {"loader.batch_size", std::to_string(o.batch_size)},
-          {"loader.shuffle", o.shuffle ? "true" : "false"},
-          {"loader.drop_last", o.drop_last ? "true" : "false"},
-          {"loader.augment", augment},
-          {"loader.normalize", "mean " + exact_text(o.normalize.mean) + ", std " + exact_text(o.normalize.std)},
-          {"loader.samples", std::to_string(d.count)},
-          {"loader.image", std::to_string(d.rows) + "x" + std::to_string(d.cols)},
-          {"loader.data_fingerprint", dataset_fingerprint(d)}};
-}
+CTNET_COLD std::vector<std::pair<std::string, std::string>> loader_settings(const DataLoader& loader);
 
 class StateReader {
  public:
@@ -181,23 +137,13 @@ class StateReader {
   const std::string& path_;
 };
 
-inline std::vector<std::string> split_columns(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size() && !text.empty()) {
-    const std::size_t comma = text.find(',', start);
-    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
+CTNET_COLD std::vector<std::string> split_columns(const std::string& text);
 
 }  // namespace detail
 
 template <class M, class Optimizer>
-void save_training_state(const std::string& path, const M& model, const Optimizer& optimizer,
-                         const DataLoader& loader, const TrainingRecord& record) {
+[[gnu::cold]] void save_training_state(const std::string& path, const M& model, const Optimizer& optimizer,
+                                       const DataLoader& loader, const TrainingRecord& record) {
   using O = typename Optimizer::scalar;
   CheckpointExtras extras;
   extras.metadata = record.user_metadata;
@@ -240,8 +186,8 @@ void save_training_state(const std::string& path, const M& model, const Optimize
 }
 
 template <class M, class Optimizer>
-TrainingState load_training_state(const std::string& path, M& model, Optimizer& optimizer, const DataLoader& loader,
-                                  const RunIdentity& run) {
+[[gnu::cold]] TrainingState load_training_state(const std::string& path, M& model, Optimizer& optimizer, const DataLoader& loader,
+                                                const RunIdentity& run) {
   using O = typename Optimizer::scalar;
   using Net = typename M::network;
   const SafetensorsFile file = load_safetensors(path);
@@ -350,3 +296,74 @@ TrainingState load_training_state(const std::string& path, M& model, Optimizer& 
 }
 
 }  // namespace ctnet
+
+#if CTNET_COLD_BODIES
+namespace ctnet {
+
+CTNET_COLD std::string dataset_fingerprint(const Dataset& d) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull;
+  const auto mix = [&h](std::uint64_t w) {
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  };
+  const auto bytes = [&mix](const std::vector<std::uint8_t>& v) {
+    std::size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, v.data() + i, 8);
+      mix(w);
+    }
+    std::uint64_t tail = 0;
+    for (std::size_t k = 0; i + k < v.size(); ++k) tail |= std::uint64_t(v[i + k]) << (8 * k);
+    mix(tail);
+    mix(v.size());
+  };
+  mix((std::uint64_t(std::uint32_t(d.count)) << 32) ^ (std::uint64_t(std::uint32_t(d.rows)) << 16) ^
+      std::uint64_t(std::uint32_t(d.cols)));
+  bytes(d.images);
+  bytes(d.labels);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[std::size_t(i)] = digits[h & 15];
+  return out;
+}
+
+namespace detail {
+
+CTNET_COLD std::vector<std::pair<std::string, std::string>> loader_settings(const DataLoader& loader) {
+  const LoaderOptions& o = loader.options();
+  const Dataset& d = loader.dataset();
+  std::string augment = "none";
+  if (o.augment) {
+    const RandomAffine& a = *o.augment;
+    augment = "degrees " + exact_text(a.degrees) + ", translate " + exact_text(a.translate_x) + " " +
+              exact_text(a.translate_y) + ", scale " + exact_text(a.scale_min) + " " + exact_text(a.scale_max) +
+              ", shear " + exact_text(a.shear);
+  }
+  return {{"loader.seed", std::to_string(o.seed)},
+          {"loader.batch_size", std::to_string(o.batch_size)},
+          {"loader.shuffle", o.shuffle ? "true" : "false"},
+          {"loader.drop_last", o.drop_last ? "true" : "false"},
+          {"loader.augment", augment},
+          {"loader.normalize", "mean " + exact_text(o.normalize.mean) + ", std " + exact_text(o.normalize.std)},
+          {"loader.samples", std::to_string(d.count)},
+          {"loader.image", std::to_string(d.rows) + "x" + std::to_string(d.cols)},
+          {"loader.data_fingerprint", dataset_fingerprint(d)}};
+}
+
+CTNET_COLD std::vector<std::string> split_columns(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const std::size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace detail
+
+}  // namespace ctnet
+#endif  // CTNET_COLD_BODIES
