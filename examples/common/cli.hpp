@@ -115,7 +115,8 @@ class CommandLine {
 
 // Throws OptionError unless none of `options` was given: they do not apply to what the program was asked
 // to do (`why`, e.g. "with --device cpu").
-CTNET_EXAMPLES_COLD void refuse_options(const CommandLine& cli, const std::vector<std::string>& options, const std::string& why);
+CTNET_EXAMPLES_COLD void refuse_options(const CommandLine& cli, const std::vector<std::string>& options,
+                                        const std::string& why);
 
 // The one error line every program ends with when it fails. OptionError: bad usage (2, with a pointer
 // to --help); any other exception: bad input or a failure of the machine (1).
@@ -198,7 +199,8 @@ CTNET_EXAMPLES_COLD std::string parse_choice(const std::string& option, const st
   throw ctnet::OptionError(option + ": '" + text + "' is not one of " + list);
 }
 
-CTNET_EXAMPLES_COLD void refuse_options(const CommandLine& cli, const std::vector<std::string>& options, const std::string& why) {
+CTNET_EXAMPLES_COLD void refuse_options(const CommandLine& cli, const std::vector<std::string>& options,
+                                        const std::string& why) {
   for (const std::string& name : options)
     if (cli.given(name)) throw ctnet::OptionError(name + ": does not apply " + why);
 }

@@ -123,7 +123,8 @@ CTNET_EXAMPLES_COLD void add_device_options(CommandLine& cli, RunOptions& o, Gpu
 
 // An example's run: its recipe changed by the command line; nullopt after --help (the usage is printed).
 // `extra` adds an example's own options, listed after the common ones and before --device.
-CTNET_EXAMPLES_COLD std::optional<RunOptions> parse_options(int argc, char** argv, const MnistExampleConfig& c, GpuPath gpu,
+CTNET_EXAMPLES_COLD std::optional<RunOptions> parse_options(int argc, char** argv, const MnistExampleConfig& c,
+                                                            GpuPath gpu,
                                                             const std::function<void(CommandLine&)>& extra = {});
 
 // Only the CPU driver exports ONNX: on the GPU the option is refused rather than ignored.
@@ -228,7 +229,8 @@ CTNET_EXAMPLES_COLD void add_device_options(CommandLine& cli, RunOptions& o, Gpu
                    std::string(o.cuda_graph ? "on" : "off") + ")");
 }
 
-CTNET_EXAMPLES_COLD std::optional<RunOptions> parse_options(int argc, char** argv, const MnistExampleConfig& c, GpuPath gpu,
+CTNET_EXAMPLES_COLD std::optional<RunOptions> parse_options(int argc, char** argv, const MnistExampleConfig& c,
+                                                            GpuPath gpu,
                                                             const std::function<void(CommandLine&)>& extra) {
   RunOptions o = c.defaults;
   if (o.threads == 0) o.threads = default_threads();

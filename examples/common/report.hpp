@@ -125,7 +125,8 @@ CTNET_EXAMPLES_COLD RunReport::RunReport(const RunOptions& o, const std::vector<
   for (std::size_t i = 0; i < resumed.size(); ++i) record(int(i + 1), resumed[i]);
 }
 
-CTNET_EXAMPLES_COLD void RunReport::epoch(int epoch, const std::string& label, const EpochFigures& f, std::ostream& out) {
+CTNET_EXAMPLES_COLD void RunReport::epoch(int epoch, const std::string& label, const EpochFigures& f,
+                                          std::ostream& out) {
   record(epoch, f);
   char line[256];
   std::snprintf(line, sizeof line,
@@ -153,7 +154,8 @@ CTNET_EXAMPLES_COLD void RunReport::summary(std::ostream& out) const {
     out << "fit: training and " << e << " accuracy agree within 0.3 points: no sign of over-fitting\n";
 }
 
-CTNET_EXAMPLES_COLD ctnet::JsonValue RunReport::json(const MnistExampleConfig& config, long parameters, double seconds) const {
+CTNET_EXAMPLES_COLD ctnet::JsonValue RunReport::json(const MnistExampleConfig& config, long parameters,
+                                                     double seconds) const {
   ctnet::JsonValue line = ctnet::JsonValue::object();
   line["example"] = config.name;
   line["parameters"] = parameters;

@@ -38,7 +38,8 @@ inline std::vector<double> figure_row(const EpochFigures& f) {
 }
 
 // The saved history as per-epoch figures: one row per completed epoch, in the columns above.
-CTNET_EXAMPLES_COLD std::vector<std::vector<double>> history_rows(const ctnet::TrainingState& s, const std::string& path,
+CTNET_EXAMPLES_COLD std::vector<std::vector<double>> history_rows(const ctnet::TrainingState& s,
+                                                                  const std::string& path,
                                                                   const std::vector<std::string>& columns);
 
 CTNET_EXAMPLES_COLD std::vector<EpochFigures> resumed_figures(const ctnet::TrainingState& s, const std::string& path);
@@ -78,7 +79,8 @@ CTNET_EXAMPLES_COLD ctnet::RunIdentity run_identity(const RunOptions& o, const M
   return id;
 }
 
-CTNET_EXAMPLES_COLD std::vector<std::vector<double>> history_rows(const ctnet::TrainingState& s, const std::string& path,
+CTNET_EXAMPLES_COLD std::vector<std::vector<double>> history_rows(const ctnet::TrainingState& s,
+                                                                  const std::string& path,
                                                                   const std::vector<std::string>& columns) {
   if (s.history.columns != columns || s.history.rows.size() != std::size_t(s.counters.epoch))
     throw ctnet::CheckpointError("'" + path + "': the training state's history holds " +

@@ -7,8 +7,9 @@
 // Limits (hostile input): memory is proportional to the text (at most about 60 bytes per input byte, for
 // "[0,0,0,...]": a 40-byte value per two bytes, doubled while a vector grows); max_values caps the number of
 // values for callers that need a tighter bound. A number that does not fit a double ("1e999") is an error,
-// an integer literal beyond int64 is kept as a double, and a number's length costs time linear in it. to_json writes compact JSON that parse_json reads back to
-// an equal value; non-finite doubles are written as null, because a NaN loss must not stop a training log.
+// an integer literal beyond int64 is kept as a double, and a number's length costs time linear in it. to_json writes
+// compact JSON that parse_json reads back to an equal value; non-finite doubles are written as null, because a NaN loss
+// must not stop a training log.
 #pragma once
 
 #include <algorithm>

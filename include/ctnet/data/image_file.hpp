@@ -29,7 +29,9 @@ namespace ctnet {
 CTNET_COLD GrayImage decode_gray_image(const std::vector<std::uint8_t>& bytes, const std::string& path);
 
 // Reads a PGM or PNG file, recognised by its first bytes.
-inline GrayImage read_gray_image(const std::string& path) { return decode_gray_image(read_image_file_bytes(path), path); }
+inline GrayImage read_gray_image(const std::string& path) {
+  return decode_gray_image(read_image_file_bytes(path), path);
+}
 
 // The usual path for classification: read, then resize to rows x cols (28 x 28 for MNIST) if it differs.
 inline GrayImage read_gray_image_resized(const std::string& path, int rows = 28, int cols = 28) {

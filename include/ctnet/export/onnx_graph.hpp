@@ -141,7 +141,8 @@ CTNET_COLD void OnnxBuilder::named_node(const std::string& op, const std::string
   graph_.nodes.push_back({op, node_name, std::move(inputs), std::move(outputs), std::move(attributes)});
 }
 
-CTNET_COLD std::string OnnxBuilder::floats(const std::string& name, std::vector<std::int64_t> dims, std::vector<float> values) {
+CTNET_COLD std::string OnnxBuilder::floats(const std::string& name, std::vector<std::int64_t> dims,
+                                           std::vector<float> values) {
   claim(name);
   OnnxInitializer t;
   t.name = name;
@@ -151,7 +152,8 @@ CTNET_COLD std::string OnnxBuilder::floats(const std::string& name, std::vector<
   return name;
 }
 
-CTNET_COLD std::string OnnxBuilder::int64s(const std::string& name, std::vector<std::int64_t> dims, std::vector<std::int64_t> values) {
+CTNET_COLD std::string OnnxBuilder::int64s(const std::string& name, std::vector<std::int64_t> dims,
+                                           std::vector<std::int64_t> values) {
   claim(name);
   OnnxInitializer t;
   t.name = name;

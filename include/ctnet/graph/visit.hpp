@@ -34,7 +34,8 @@ void append_tensors(const std::string& prefix, long parameter_base, long buffer_
                         buffer_base + L::child_buffer_offset(I), out);
     });
   } else {
-    for (const TensorInfo& t : L::parameter_tensors) out.push_back({prefix + t.name, &t, parameter_base + t.offset, true});
+    for (const TensorInfo& t : L::parameter_tensors)
+      out.push_back({prefix + t.name, &t, parameter_base + t.offset, true});
     for (const TensorInfo& t : L::buffer_tensors) out.push_back({prefix + t.name, &t, buffer_base + t.offset, false});
   }
 }

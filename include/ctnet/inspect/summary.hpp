@@ -25,8 +25,12 @@ inline std::string with_commas(long v) {
   }
   return v < 0 ? "-" + s : s;
 }
-inline std::string pad_right(const std::string& s, std::size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
-inline std::string pad_left(const std::string& s, std::size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
+inline std::string pad_right(const std::string& s, std::size_t w) {
+  return s.size() >= w ? s : s + std::string(w - s.size(), ' ');
+}
+inline std::string pad_left(const std::string& s, std::size_t w) {
+  return s.size() >= w ? s : std::string(w - s.size(), ' ') + s;
+}
 }  // namespace detail
 
 // One row per layer, nested layers (inside PerInput, Parallel, Residual) under their parent.
@@ -61,8 +65,9 @@ template <class Net>
      << pad_right(Net::input_shape_t::str(), shape_w)
      << "  " << pad_left("0", 10) << "  " << pad_left("0", 12) << "  " << pad_left("1", 4) << '\n';
   for (const auto& r : rows)
-    os << pad_right(r.index, index_w) << "  " << pad_right(r.layer, layer_w) << "  " << pad_right(r.output_shape, shape_w)
-       << "  " << pad_left(with_commas(r.parameters), 10) << "  " << pad_left(with_commas(r.macs), 12) << "  "
+    os << pad_right(r.index, index_w) << "  " << pad_right(r.layer, layer_w) << "  "
+       << pad_right(r.output_shape, shape_w) << "  " << pad_left(with_commas(r.parameters), 10) << "  "
+       << pad_left(with_commas(r.macs), 12) << "  "
        << pad_left(r.receptive_field > 0 ? std::to_string(r.receptive_field) : "-", 4) << '\n';
   os << rule << '\n'
      << "Total parameters: " << with_commas(Net::parameter_count) << '\n'

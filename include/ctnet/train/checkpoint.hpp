@@ -101,7 +101,8 @@ template <class M>
     for (const NamedTensor& t : named) {
       detail::refuse_nonfinite(path, t.name, arena.data() + t.offset, std::size_t(t.size));
       std::vector<std::int64_t> shape(t.shape.begin(), t.shape.end());
-      views.push_back({t.name, detail::dtype_name<T>(), shape, arena.data() + t.offset, std::size_t(t.size) * sizeof(T)});
+      views.push_back(
+          {t.name, detail::dtype_name<T>(), shape, arena.data() + t.offset, std::size_t(t.size) * sizeof(T)});
     }
   };
   add(M::named_parameters(), params);

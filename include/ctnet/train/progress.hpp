@@ -88,7 +88,8 @@ class ProgressBar {
 #if CTNET_COLD_BODIES
 namespace ctnet {
 
-CTNET_COLD std::string ProgressBar::line(long done, long images, double loss, double accuracy, double elapsed, bool bar) const {
+CTNET_COLD std::string ProgressBar::line(long done, long images, double loss, double accuracy, double elapsed,
+                                         bool bar) const {
   std::ostringstream s;
   s << label_ << ' ';
   if (bar) {

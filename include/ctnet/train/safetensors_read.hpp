@@ -162,7 +162,8 @@ CTNET_COLD SafetensorsFile load_safetensors(const std::string& path) {
   for (const auto& s : spans) {
     TensorRecord& rec = out.tensors[s.index];
     rec.bytes.resize(s.end - s.begin);
-    if (!rec.bytes.empty() && !in.read(reinterpret_cast<char*>(rec.bytes.data()), static_cast<std::streamsize>(rec.bytes.size())))
+    if (!rec.bytes.empty() &&
+        !in.read(reinterpret_cast<char*>(rec.bytes.data()), static_cast<std::streamsize>(rec.bytes.size())))
       fail("unexpected end of file reading tensor '" + rec.name + "'");
     ordered.push_back(std::move(rec));
   }

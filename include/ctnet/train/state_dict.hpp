@@ -118,7 +118,8 @@ std::vector<T> float_values(const TensorRecord& r, const std::string& path) {
 
 // Copies the file's tensors into `model` by name; `path` is the name the error gives.
 template <class M>
-[[gnu::cold]] void restore_state_dict(M& model, const SafetensorsFile& file, const std::string& path, bool allow_extras = false) {
+[[gnu::cold]] void restore_state_dict(M& model, const SafetensorsFile& file, const std::string& path,
+                                      bool allow_extras = false) {
   using T = typename M::scalar;
   const StateDictMismatches mismatches = state_dict_mismatches<M>(file, allow_extras);
   if (!mismatches.empty())

@@ -186,8 +186,8 @@ template <class M, class Optimizer>
 }
 
 template <class M, class Optimizer>
-[[gnu::cold]] TrainingState load_training_state(const std::string& path, M& model, Optimizer& optimizer, const DataLoader& loader,
-                                                const RunIdentity& run) {
+[[gnu::cold]] TrainingState load_training_state(const std::string& path, M& model, Optimizer& optimizer,
+                                                const DataLoader& loader, const RunIdentity& run) {
   using O = typename Optimizer::scalar;
   using Net = typename M::network;
   const SafetensorsFile file = load_safetensors(path);
