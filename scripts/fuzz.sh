@@ -4,7 +4,8 @@
 # leak, timeout, allocation over the limit, uncaught exception) and prints each target's final figures.
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 60 s, all targets; CI runs 10 s each)
-#   Targets: idx idx_gzip image safetensors checkpoint json. Build directory: <repository>/build-fuzz
+#   Targets: idx idx_gzip image safetensors checkpoint training_state json.
+#   Build directory: <repository>/build-fuzz
 #   (CTNET_FUZZ_BUILD_DIR overrides it).
 #   A finding leaves its input as build-fuzz/findings/<target>-crash-* (or leak-, timeout-, oom-); rerun it
 #   with build-fuzz/tests/fuzz/fuzz_<target> <file>. The corpus grown by a run stays in
@@ -20,7 +21,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -lt 1 ]]; then
   echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2
   exit 2
 fi
-all_targets=(idx idx_gzip image safetensors checkpoint json)
+all_targets=(idx idx_gzip image safetensors checkpoint training_state json)
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then targets=("${all_targets[@]}"); fi
 for t in "${targets[@]}"; do
@@ -43,7 +44,8 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" -D
   { cat "$build/configure.log" >&2; exit 1; }
 cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
 
-declare -A dict=([image]=image.dict [safetensors]=safetensors.dict [checkpoint]=safetensors.dict [json]=json.dict)
+declare -A dict=([image]=image.dict [safetensors]=safetensors.dict [checkpoint]=safetensors.dict [training_state]=safetensors.dict
+                 [json]=json.dict)
 mkdir -p "$build/findings"
 failed=()
 for t in "${targets[@]}"; do

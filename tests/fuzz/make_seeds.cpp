@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include "fuzz_net.hpp"  // first: checkpoint.hpp uses NamedTensor (model.hpp) without including it
 #include <ctnet/train/checkpoint.hpp>
+#include <ctnet/train/training_state.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
   }
   const fs::path dir = argv[1];
   try {
-    for (const char* sub : {"idx", "idx_gzip", "image", "safetensors", "checkpoint", "json"})
+    for (const char* sub : {"idx", "idx_gzip", "image", "safetensors", "checkpoint", "training_state", "json"})
       fs::create_directories(dir / sub);
     write(dir / "idx/images.idx", idx({3, 4, 4}));
     write(dir / "idx/labels.idx", idx({5}));
@@ -153,6 +154,21 @@ int main(int argc, char** argv) {
                            std::size_t(t.size) * sizeof(float)});
       views.push_back({"1.num_batches_tracked", "I64", {}, &counter, sizeof counter});
       ctnet::save_safetensors((dir / "checkpoint/state_dict").string(), views, {{"format", "pt"}});
+    }
+
+    // Training states of the run fuzz_training_state loads: after one epoch, after two with an Adam run's
+    // options beside them; a model checkpoint there too (not a training state).
+    {
+      const ctnet::Dataset data = ctnet_fuzz::state_data();
+      ctnet::DataLoader loader(data, ctnet_fuzz::state_loader_options());
+      ctnet::SGD<float> sgd = ctnet_fuzz::state_optimizer();
+      ctnet::TrainingRecord record{ctnet_fuzz::state_run(), {1, 2}, {{"train_loss", "lr"}, {{0.9, 0.05}}}, {}};
+      ctnet::save_training_state((dir / "training_state/epoch1").string(), model, sgd, loader, record);
+      record.counters = {2, 4};
+      record.history.rows.push_back({0.5, 0.025});
+      record.user_metadata["example"] = "fuzz";
+      ctnet::save_training_state((dir / "training_state/epoch2").string(), model, sgd, loader, record);
+      ctnet::save_checkpoint(model, (dir / "training_state/model_only").string());
     }
 
     write(dir / "json/safetensors_header.json",
