@@ -24,3 +24,4 @@
 #include <ctnet/train/schedule.hpp>
 #include <ctnet/train/state_dict.hpp>
 #include <ctnet/train/training_state.hpp>
+#include <ctnet/train/training_state_format.hpp>

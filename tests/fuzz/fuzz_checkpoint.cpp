@@ -1,7 +1,7 @@
 // libFuzzer target: load_checkpoint of the input into a small Model (safetensors parsing, then the ctnet
 // metadata, fingerprint, tensor names, shapes and dtypes; or a plain state_dict by name and shape). A success must
 // leave the file's values in the model.
-#include "fuzz_net.hpp"  // first: checkpoint.hpp uses NamedTensor (model.hpp) without including it
+#include "fuzz_net.hpp"
 #include <ctnet/train/checkpoint.hpp>
 #include <cstring>
 

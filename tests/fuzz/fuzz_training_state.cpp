@@ -3,7 +3,7 @@
 // optimizer kind, hyper-parameters and state tensors, loader settings, counters, history). A failure must be a
 // ctnet::Error; a success must leave a consistent state: counters not negative, every history row as wide as
 // the columns, and finite model parameters (load_checkpoint refuses NaN and Inf).
-#include "fuzz_net.hpp"  // first: checkpoint.hpp uses NamedTensor (model.hpp) without including it
+#include "fuzz_net.hpp"
 #include <ctnet/train/training_state.hpp>
 
 #include <cmath>

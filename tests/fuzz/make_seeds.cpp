@@ -6,7 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include "fuzz_net.hpp"  // first: checkpoint.hpp uses NamedTensor (model.hpp) without including it
+#include "fuzz_net.hpp"
 #include <ctnet/train/checkpoint.hpp>
 #include <ctnet/train/training_state.hpp>
 #include <filesystem>
