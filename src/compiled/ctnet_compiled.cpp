@@ -5,6 +5,7 @@
 #error "src/compiled/ctnet_compiled.cpp is built by CMake's ctnet_compiled, which defines CTNET_COMPILED_LIB_SOURCE"
 #endif
 #include <ctnet/core/json.hpp>
+#include <ctnet/core/json_write.hpp>
 #include <ctnet/core/output_file.hpp>
 #include <ctnet/data/idx.hpp>
 #include <ctnet/data/image_common.hpp>
