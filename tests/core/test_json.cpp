@@ -257,3 +257,17 @@ TEST_CASE("json: -0.0 keeps its sign through a round trip (fuzz_json finding '-0
   CHECK(to_json(JsonValue(0.0)) == "0");
   CHECK(parse_json("-0").as_int64() == 0);  // an integer literal stays an integer
 }
+
+TEST_CASE("json: a double beyond int64 stays a double through a round trip (fuzz_json finding '9223372036854775808e-0')") {
+  const JsonValue v = parse_json("9223372036854775808e-0");
+  REQUIRE_FALSE(v.is_integer());
+  REQUIRE_FALSE(v.is_uint64());
+  CHECK(to_json(v) == "9223372036854775808.0");  // bare digits would read back as the uint64 2^63
+  const JsonValue back = parse_json(to_json(v));
+  CHECK(back == v);
+  CHECK_FALSE(back.is_uint64());
+  CHECK(to_json(back) == to_json(v));
+  CHECK(to_json(parse_json("9223372036854775808")) == "9223372036854775808");  // the integer stays an integer
+  CHECK(to_json(JsonValue(0x1p64)) == "18446744073709551616");  // past uint64 it reads back as a double anyway
+  CHECK(parse_json(to_json(JsonValue(0x1p64))) == JsonValue(0x1p64));
+}

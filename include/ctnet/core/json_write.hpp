@@ -71,6 +71,12 @@ CTNET_COLD void write_json(std::string& out, const JsonValue& v) {
                      : v.is_uint64()  ? std::to_chars(buf, buf + sizeof buf, v.as_uint64())
                                       : std::to_chars(buf, buf + sizeof buf, v.as_double());
       out.append(buf, r.ptr);
+      // A double in [2^63, 2^64) written as bare digits would read back as that unsigned integer, which is not
+      // equal to the double: it keeps a ".0" (found by fuzz_json: "9223372036854775808e-0").
+      const double d = v.is_integer() || v.is_uint64() ? 0 : v.as_double();
+      if (d >= 0x1p63 && d < 0x1p64 &&
+          std::string_view(buf, std::size_t(r.ptr - buf)).find_first_not_of("0123456789") == std::string_view::npos)
+        out += ".0";
       break;
     }
     case JsonValue::Kind::string: write_json_string(out, v.as_string()); break;
